@@ -1,0 +1,77 @@
+#!/bin/bash
+# Build a kernel variant out of tree, with ccache:
+#
+#   build.sh base      test kernel from the pristine base (tag "base")
+#   build.sh series    test kernel from work/linux (base + the series)
+#
+# The config is tinyconfig plus config/test.config (plus the variant's own
+# fragment, config/VARIANT.config). The build folder is objdir VARIANT
+# (scripts/lib.sh), the log work/logs/build-VARIANT.log.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+variant=${1:?usage: build.sh base|series|VARIANT [make targets...]}
+shift
+targets=("${@:-bzImage}")
+
+need_pkgs gcc gcc make make flex flex bison bison bc bc ccache ccache \
+	/usr/include/libelf.h libelf-dev /usr/include/openssl/ssl.h libssl-dev \
+	perl perl
+
+[ -d "$LINUX/.git" ] || "$TOP/scripts/fetch.sh"
+case $variant in
+base)
+	src=$LINUX_BASE
+	if [ ! -d "$src" ]; then
+		mkdir -p "$(dirname "$src")"
+		git -C "$LINUX" worktree add -q --detach "$src" base
+		# Same hidden .gitignore fix as work/linux (see fetch.sh).
+		sed -i '/^# Debian packaging: ignore everything/,$d' "$src/.gitignore"
+		git -C "$src" update-index --skip-worktree .gitignore
+	fi
+	fragments=("$TOP/config/test.config")
+	;;
+*)
+	src=$LINUX
+	fragments=("$TOP/config/test.config")
+	[ "$variant" = series ] || fragments+=("$TOP/config/$variant.config")
+	;;
+esac
+for f in "${fragments[@]}"; do
+	[ -f "$f" ] || die "no config fragment $f for variant '$variant'"
+done
+
+out=$(objdir "$variant")
+mkdir -p "$out"
+make_k() { make -C "$src" O="$out" CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
+
+# Regenerate .config only when the fragments changed.
+stamp=$(cat "${fragments[@]}" | sha256sum | cut -d' ' -f1)
+if [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments" 2>/dev/null)" != "$stamp" ]; then
+	cfg() {
+		make_k tinyconfig &&
+		KCONFIG_CONFIG="$out/.config" "$src/scripts/kconfig/merge_config.sh" \
+			-m -O "$out" "$out/.config" "${fragments[@]}" &&
+		make_k olddefconfig
+	}
+	run_logged "$LOGS/config-$variant.log" "configure $variant" cfg
+	# Every option a fragment asks for must have survived olddefconfig.
+	bad=0
+	for f in "${fragments[@]}"; do
+		while IFS= read -r line; do
+			case $line in CONFIG_*=*) ;; *) continue ;; esac
+			if [ "${line#*=}" = n ]; then
+				grep -qx "# ${line%%=*} is not set" "$out/.config" && continue
+			else
+				grep -qxF "$line" "$out/.config" && continue
+			fi
+			echo "config: $line from ${f#$TOP/} did not take effect" >&2
+			bad=1
+		done <"$f"
+	done
+	[ $bad = 0 ] || die "unmet config options (dependencies missing?), see $out/.config"
+	echo "$stamp" >"$out/.fragments"
+fi
+
+run_logged "$LOGS/build-$variant.log" "build $variant (${targets[*]}, -j$NPROC)" \
+	make_k -j"$NPROC" "${targets[@]}"

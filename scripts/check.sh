@@ -1,0 +1,88 @@
+#!/bin/bash
+# The test command (make check, .ci/run): every check of the project, each
+# recorded as one result, ending with the line "N passed, N failed".
+#
+#   check.sh [STEP...]   steps: tree kernels screen (default: all)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+KERNELS="base series"
+DISPLAYS_UNDER_TEST="virtio cirrus bochs"
+RES=$WORK/check/results
+mkdir -p "$WORK/check" "$LOGS"
+: >"$RES"
+start_all=$SECONDS
+
+record() {	# record ok|"not ok" NAME
+	echo "$1 $2" >>"$RES"
+	printf '%s %s\n' "$1" "$2"
+}
+
+# check NAME CMD...: one result; the command's output goes to a log, whose
+# tail is shown when it fails.
+check() {
+	local name=$1; shift
+	local log=$LOGS/check-$name.log t=$SECONDS
+	if "$@" >"$log" 2>&1 </dev/null; then
+		record ok "$name ($((SECONDS - t))s)"
+		return 0
+	fi
+	record "not ok" "$name ($((SECONDS - t))s, log: ${log#$TOP/})"
+	sed 's/^/    | /' "$log" | tail -n 30
+	return 1
+}
+
+# A guest run: qemu.py records one result per test (and one for the
+# kernel log) in its own results file, which is added to ours.
+guest() {	# guest KERNEL DISPLAY COMMAND...
+	local kernel=$1 display=$2; shift 2
+	local out=$WORK/runs/$kernel-$display-$1 bz=$(objdir "$kernel")/arch/x86/boot/bzImage
+	if [ ! -f "$bz" ]; then
+		record "not ok" "$kernel/$display: no kernel (the build failed)"
+		return
+	fi
+	say "boot $kernel kernel on $display: $*"
+	/usr/bin/python3 "$TOP/host/qemu.py" --kernel "$bz" \
+		--initrd "$WORK/initramfs.cpio.gz" --display "$display" \
+		--out "$out" --name "$kernel/$display/" --timeout 300 -- "$@"
+	cat "$out/results" >>"$RES"
+}
+
+need_pkgs qemu-system-x86_64 qemu-system-x86 /usr/bin/python3 python3 \
+	git git patch patch
+
+steps=${*:-tree kernels screen}
+for step in $steps; do
+	case $step in
+	tree)
+		check series_applies_to_base "$TOP/scripts/fetch.sh"
+		check patches_match_tree "$TOP/scripts/export.sh" --compare
+		;;
+	kernels)
+		for k in $KERNELS; do
+			rm -f "$(objdir "$k")/arch/x86/boot/bzImage"
+			check "build_${k}_kernel" "$TOP/scripts/build.sh" "$k"
+		done
+		check guest_initramfs "$TOP/scripts/initramfs.sh"
+		;;
+	screen)
+		for k in $KERNELS; do
+			for d in $DISPLAYS_UNDER_TEST; do
+				guest "$k" "$d" screen-tests
+			done
+		done
+		;;
+	*) die "unknown step '$step' (steps: tree kernels screen)" ;;
+	esac
+done
+
+passed=$(grep -c '^ok ' "$RES")
+failed=$(grep -c '^not ok ' "$RES")
+echo
+if [ "$failed" -gt 0 ]; then
+	echo "failed:"
+	grep '^not ok ' "$RES" | sed 's/^not ok /  /'
+fi
+echo "check took $((SECONDS - start_all))s; results in ${RES#$TOP/}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
