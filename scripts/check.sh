@@ -2,7 +2,7 @@
 # The test command (make check, .ci/run): every check of the project, each
 # recorded as one result, ending with the line "N passed, N failed".
 #
-#   check.sh [STEP...]   steps: tree kernels screen (default: all)
+#   check.sh [STEP...]   steps: tree series kernels screen (default: all)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -51,12 +51,17 @@ guest() {	# guest KERNEL DISPLAY COMMAND...
 need_pkgs qemu-system-x86_64 qemu-system-x86 /usr/bin/python3 python3 \
 	git git patch patch
 
-steps=${*:-tree kernels screen}
+steps=${*:-tree series kernels screen}
 for step in $steps; do
 	case $step in
 	tree)
 		check series_applies_to_base "$TOP/scripts/fetch.sh"
 		check patches_match_tree "$TOP/scripts/export.sh" --compare
+		;;
+	series)
+		check checkpatch_strict "$TOP/scripts/checkpatch.sh"
+		check every_user_compiles "$TOP/scripts/compile-users.sh"
+		check no_page_lru_or_index_in_users "$TOP/scripts/check-page-fields.sh"
 		;;
 	kernels)
 		for k in $KERNELS; do
@@ -72,7 +77,7 @@ for step in $steps; do
 			done
 		done
 		;;
-	*) die "unknown step '$step' (steps: tree kernels screen)" ;;
+	*) die "unknown step '$step' (steps: tree series kernels screen)" ;;
 	esac
 done
 

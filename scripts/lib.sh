@@ -9,6 +9,23 @@ PATCHES=$TOP/patches
 LOGS=$WORK/logs
 NPROC=$(nproc)
 
+# Every user of fbdev deferred I/O in the base: the core and the 13 files
+# the series converts.
+DEFIO_USERS="drivers/video/fbdev/core/fb_defio.c
+drivers/gpu/drm/drm_fb_helper.c
+drivers/gpu/drm/vmwgfx/vmwgfx_fb.c
+drivers/hid/hid-picolcd_fb.c
+drivers/staging/fbtft/fbtft-core.c
+drivers/video/fbdev/udlfb.c
+drivers/video/fbdev/smscufx.c
+drivers/video/fbdev/hyperv_fb.c
+drivers/video/fbdev/xen-fbfront.c
+drivers/video/fbdev/metronomefb.c
+drivers/video/fbdev/broadsheetfb.c
+drivers/video/fbdev/hecubafb.c
+drivers/video/fbdev/ssd1307fb.c
+drivers/video/fbdev/sh_mobile_lcdcfb.c"
+
 # ccache keeps its default cache (~/.cache/ccache): shared by every clone.
 export CCACHE_BASEDIR=$WORK
 export CCACHE_NOHASHDIR=1
