@@ -2,7 +2,7 @@
 # The test command (make check, .ci/run): every check of the project, each
 # recorded as one result, ending with the line "N passed, N failed".
 #
-#   check.sh [STEP...]   steps: tree series kernels screen (default: all)
+#   check.sh [STEP...]   steps: tree series kernels screen kunit (default: all)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -51,7 +51,7 @@ guest() {	# guest KERNEL DISPLAY COMMAND...
 need_pkgs qemu-system-x86_64 qemu-system-x86 /usr/bin/python3 python3 \
 	git git patch patch
 
-steps=${*:-tree series kernels screen}
+steps=${*:-tree series kernels screen kunit}
 for step in $steps; do
 	case $step in
 	tree)
@@ -77,7 +77,14 @@ for step in $steps; do
 			done
 		done
 		;;
-	*) die "unknown step '$step' (steps: tree series kernels screen)" ;;
+	kunit)
+		rm -f "$(objdir kunit)/arch/x86/boot/bzImage"
+		check build_kunit_kernel "$TOP/scripts/build.sh" kunit
+		say "boot the KUnit kernel"
+		"$TOP/scripts/kunit.sh" 2>"$LOGS/check-kunit.log" | tee -a "$RES"
+		grep -q 'kunit/' "$RES" || record "not ok" "kunit (log: work/logs/check-kunit.log)"
+		;;
+	*) die "unknown step '$step' (steps: tree series kernels screen kunit)" ;;
 	esac
 done
 
