@@ -36,16 +36,16 @@ check() {
 # kernel log) in its own results file, which is added to ours.
 guest() {	# guest KERNEL DISPLAY COMMAND...
 	local kernel=$1 display=$2; shift 2
-	local out=$WORK/runs/$kernel-$display-$1 bz=$(objdir "$kernel")/arch/x86/boot/bzImage
-	if [ ! -f "$bz" ]; then
-		record "not ok" "$kernel/$display: no kernel (the build failed)"
-		return
-	fi
+	local out=$WORK/runs/$kernel-$display-$1
 	say "boot $kernel kernel on $display: $*"
-	/usr/bin/python3 "$TOP/host/qemu.py" --kernel "$bz" \
-		--initrd "$WORK/initramfs.cpio.gz" --display "$display" \
-		--out "$out" --name "$kernel/$display/" --timeout 300 -- "$@"
-	cat "$out/results" >>"$RES"
+	rm -f "$out/results"
+	boot "$kernel" "$display" "$out" --name "$kernel/$display/" \
+		--timeout 300 -- "$@"
+	if [ -f "$out/results" ]; then
+		cat "$out/results" >>"$RES"
+	else
+		record "not ok" "$kernel/$display: did not boot (see above)"
+	fi
 }
 
 need_pkgs qemu-system-x86_64 qemu-system-x86 /usr/bin/python3 python3 \

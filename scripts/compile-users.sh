@@ -6,7 +6,6 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-
 objs=$(echo "$DEFIO_USERS" | sed 's/\.c$/.o/')
 out=$(objdir compile)
 # shellcheck disable=SC2086

@@ -12,10 +12,7 @@ need_pkgs qemu-system-x86_64 qemu-system-x86 /usr/bin/python3 python3
 "$TOP/scripts/build.sh" series
 "$TOP/scripts/initramfs.sh"
 say "booting the patched kernel on $display; the guest draws a test card"
-/usr/bin/python3 "$TOP/host/qemu.py" \
-	--kernel "$(objdir series)/arch/x86/boot/bzImage" \
-	--initrd "$WORK/initramfs.cpio.gz" --display "$display" \
-	--out "$WORK/demo" --name "demo/" --timeout 120 -- testcard ||
+boot series "$display" "$WORK/demo" --name "demo/" --timeout 120 -- testcard ||
 	die "the demo failed (console: work/demo/console.log)"
 grep '^testcard:' "$WORK/demo/console.log"
 say "screens saved: $(ls "$WORK"/demo/*.png | tr '\n' ' ')"

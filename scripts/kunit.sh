@@ -5,13 +5,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-bz=$(objdir kunit)/arch/x86/boot/bzImage
 out=$WORK/runs/kunit
-[ -f "$bz" ] || die "no KUnit kernel at $bz (scripts/build.sh kunit)"
-/usr/bin/python3 "$TOP/host/qemu.py" --kernel "$bz" \
-	--initrd "$WORK/initramfs.cpio.gz" --display virtio --out "$out" \
-	--name kunit/ --timeout 300 --no-guest-ktap \
+rm -f "$out/console.log" "$out/results"
+# KUnit prints its results at KERN_INFO: raise the console loglevel.
+boot kunit virtio "$out" --name kunit/ --timeout 300 --no-guest-ktap \
 	--append "loglevel=7" -- true >&2 || true
+[ -f "$out/console.log" ] || die "the KUnit kernel did not boot (scripts/build.sh kunit)"
 rc=0
 /usr/bin/python3 "$LINUX/tools/testing/kunit/kunit.py" parse \
 	"$out/console.log" >"$out/kunit.raw" 2>&1 || rc=$?

@@ -41,6 +41,19 @@ objdir() {
 	esac
 }
 
+# boot VARIANT DISPLAY OUT [qemu.py options...] -- GUEST COMMAND...
+# Boot a built kernel variant with the guest initramfs under host/qemu.py:
+# console, screens and results go to OUT. The one place that starts QEMU.
+boot() {
+	local variant=$1 display=$2 out=$3; shift 3
+	local bz
+	bz=$(objdir "$variant")/arch/x86/boot/bzImage
+	[ -f "$bz" ] || { warn "no $variant kernel at $bz (scripts/build.sh $variant)"; return 1; }
+	/usr/bin/python3 "$TOP/host/qemu.py" --kernel "$bz" \
+		--initrd "$WORK/initramfs.cpio.gz" --display "$display" \
+		--out "$out" "$@"
+}
+
 say()  { printf '==> %s\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
