@@ -3,14 +3,15 @@
 #
 #   build.sh base      test kernel from the pristine base (tag "base")
 #   build.sh series    test kernel from work/linux (base + the series)
+#   build.sh VARIANT [TARGETS or make variables such as W=1]
 #
-# The config is tinyconfig plus config/test.config (plus the variant's own
-# fragment, config/VARIANT.config). The build folder is objdir VARIANT
-# (scripts/lib.sh), the log work/logs/build-VARIANT.log.
+# The config is tinyconfig plus the variant's fragments under config/ (the
+# case below). The build folder is objdir VARIANT (scripts/lib.sh), the log
+# work/logs/build-VARIANT.log.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-variant=${1:?usage: build.sh base|series|VARIANT [make targets...]}
+variant=${1:?usage: build.sh VARIANT [make targets...]}
 shift
 targets=("${@:-bzImage}")
 
@@ -19,24 +20,30 @@ need_pkgs gcc gcc make make flex flex bison bison bc bc ccache ccache \
 	perl perl
 
 [ -d "$LINUX/.git" ] || "$TOP/scripts/fetch.sh"
-case $variant in
-base)
-	src=$LINUX_BASE
-	if [ ! -d "$src" ]; then
-		mkdir -p "$(dirname "$src")"
-		git -C "$LINUX" worktree add -q --detach "$src" base
+# worktree_at PATH REV: a detached worktree of work/linux at REV.
+worktree_at() {
+	if [ ! -d "$1" ]; then
+		mkdir -p "$(dirname "$1")"
+		git -C "$LINUX" worktree add -q --detach "$1" "$2"
 		# Same hidden .gitignore fix as work/linux (see fetch.sh).
-		sed -i '/^# Debian packaging: ignore everything/,$d' "$src/.gitignore"
-		git -C "$src" update-index --skip-worktree .gitignore
+		sed -i '/^# Debian packaging: ignore everything/,$d' "$1/.gitignore"
+		git -C "$1" update-index --skip-worktree .gitignore
 	fi
-	fragments=("$TOP/config/test.config")
-	;;
-*)
-	src=$LINUX
-	fragments=("$TOP/config/test.config")
-	[ "$variant" = series ] || fragments+=("$TOP/config/$variant.config")
-	;;
+}
+
+# Each variant: its tree and its config fragments (config/NAME.config).
+case $variant in
+base)    src=$LINUX_BASE; worktree_at "$src" base; frags="test" ;;
+series)  src=$LINUX; frags="test" ;;
+kunit)   src=$LINUX; frags="test kunit" ;;
+compile) src=$LINUX; frags="test compile" ;;
+# a worktree that check-patches.sh moves from one patch to the next
+prefix)  src=$LINUX_PREFIX; worktree_at "$src" base; frags="test compile" ;;
+nodefio) src=$LINUX; frags="nodefio" ;;
+*) die "unknown variant '$variant' (base series kunit compile prefix nodefio)" ;;
 esac
+fragments=()
+for f in $frags; do fragments+=("$TOP/config/$f.config"); done
 for f in "${fragments[@]}"; do
 	[ -f "$f" ] || die "no config fragment $f for variant '$variant'"
 done
@@ -61,7 +68,7 @@ if [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments" 2>/dev/null)" != "$stam
 		while IFS= read -r line; do
 			case $line in CONFIG_*=*) ;; *) continue ;; esac
 			if [ "${line#*=}" = n ]; then
-				grep -qx "# ${line%%=*} is not set" "$out/.config" && continue
+				grep -qE "^${line%%=*}=[ym]$" "$out/.config" || continue
 			else
 				grep -qxF "$line" "$out/.config" && continue
 			fi

@@ -62,6 +62,12 @@ for step in $steps; do
 		check checkpatch_strict "$TOP/scripts/checkpatch.sh"
 		check every_user_compiles "$TOP/scripts/compile-users.sh"
 		check no_page_lru_or_index_in_users "$TOP/scripts/check-page-fields.sh"
+		check fbdev_builds_without_deferred_io \
+			"$TOP/scripts/build.sh" nodefio drivers/video/
+		say "every patch on its own: W=1, sparse, kernel-doc"
+		"$TOP/scripts/check-patches.sh" 2>"$LOGS/check-patches.log" | tee -a "$RES"
+		grep -q '^ok kernel_doc\|^not ok kernel_doc' "$RES" ||
+			{ record "not ok" "check_patches (log: work/logs/check-patches.log)"; tail -n 20 "$LOGS/check-patches.log"; }
 		;;
 	kernels)
 		for k in $KERNELS; do

@@ -5,6 +5,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${WORK:-$TOP/work}
 LINUX=$WORK/linux                 # the kernel tree: base tag + series commits
 LINUX_BASE=$WORK/base/linux       # worktree of the base tag (for base builds)
+LINUX_PREFIX=$WORK/prefix/linux   # worktree stepped through the series
 PATCHES=$TOP/patches
 LOGS=$WORK/logs
 NPROC=$(nproc)
@@ -37,6 +38,7 @@ export CCACHE_NOHASHDIR=1
 objdir() {
 	case $1 in
 	base) echo "$WORK/base/build/base" ;;
+	prefix) echo "$WORK/prefix/build/prefix" ;;
 	*) echo "$WORK/build/$1" ;;
 	esac
 }
