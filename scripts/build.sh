@@ -34,13 +34,15 @@ worktree_at() {
 # Each variant: its tree and its config fragments (config/NAME.config).
 case $variant in
 base)    src=$LINUX_BASE; worktree_at "$src" base; frags="test" ;;
+base-debug) src=$LINUX_BASE; worktree_at "$src" base; frags="test debug" ;;
 series)  src=$LINUX; frags="test" ;;
 kunit)   src=$LINUX; frags="test kunit" ;;
+debug)   src=$LINUX; frags="test debug" ;;
 compile) src=$LINUX; frags="test compile" ;;
 # a worktree that check-patches.sh moves from one patch to the next
 prefix)  src=$LINUX_PREFIX; worktree_at "$src" base; frags="test compile" ;;
 nodefio) src=$LINUX; frags="nodefio" ;;
-*) die "unknown variant '$variant' (base series kunit compile prefix nodefio)" ;;
+*) die "unknown variant '$variant' (base base-debug series kunit debug compile prefix nodefio)" ;;
 esac
 fragments=()
 for f in $frags; do fragments+=("$TOP/config/$f.config"); done

@@ -2,7 +2,7 @@
 # The test command (make check, .ci/run): every check of the project, each
 # recorded as one result, ending with the line "N passed, N failed".
 #
-#   check.sh [STEP...]   steps: tree series kernels screen kunit (default: all)
+#   check.sh [STEP...]   steps: tree series kernels screen kunit stress (default: all)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -51,7 +51,7 @@ guest() {	# guest KERNEL DISPLAY COMMAND...
 need_pkgs qemu-system-x86_64 qemu-system-x86 /usr/bin/python3 python3 \
 	git git patch patch
 
-steps=${*:-tree series kernels screen kunit}
+steps=${*:-tree series kernels screen kunit stress}
 for step in $steps; do
 	case $step in
 	tree)
@@ -90,7 +90,12 @@ for step in $steps; do
 		"$TOP/scripts/kunit.sh" 2>"$LOGS/check-kunit.log" | tee -a "$RES"
 		grep -q 'kunit/' "$RES" || record "not ok" "kunit (log: work/logs/check-kunit.log)"
 		;;
-	*) die "unknown step '$step' (steps: tree series kernels screen kunit)" ;;
+	stress)
+		rm -f "$(objdir debug)/arch/x86/boot/bzImage"
+		check build_debug_kernel "$TOP/scripts/build.sh" debug
+		guest debug virtio stress-tests
+		;;
+	*) die "unknown step '$step' (steps: tree series kernels screen kunit stress)" ;;
 	esac
 done
 

@@ -37,7 +37,7 @@ export CCACHE_NOHASHDIR=1
 # the base and the series share the cache for the files they share.
 objdir() {
 	case $1 in
-	base) echo "$WORK/base/build/base" ;;
+	base*) echo "$WORK/base/build/$1" ;;
 	prefix) echo "$WORK/prefix/build/prefix" ;;
 	*) echo "$WORK/build/$1" ;;
 	esac

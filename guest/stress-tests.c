@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reliability tests for fbdev deferred I/O, meant for the debug kernel
+ * (KASAN, lockdep, list debugging): the host fails the boot on any report
+ * on the console, so these tests mostly assert that things keep working,
+ * and the kernel says whether they were done safely.
+ *
+ *   stress-tests [TEST...]    run the named tests (all when none), KTAP out
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fb.h"
+
+#define DEADLINE_MS	10000	/* debug kernels copy slowly */
+#define STRESS_MS	4000
+#define PAGE		4096
+
+static struct fb fb;
+static const char *cur;
+static char why[256];
+
+static int fail(const char *fmt, const char *detail)
+{
+	ktap_result(0, cur, fmt, detail);
+	return 1;
+}
+
+/* Draw @s through the main mapping and wait until the screen shows it. */
+static int draw_and_see(struct scene *s)
+{
+	fb_draw(&fb, s);
+	return oracle_wait(&fb, s, now_ms(), DEADLINE_MS, why, sizeof(why)) < 0;
+}
+
+static void scene_bands(struct scene *s, uint32_t bg, uint32_t fg, int n)
+{
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	s->bg = bg;
+	for (i = 0; i < n; i++)
+		scene_add(s, 0, fb.var.yres * (2 * i + 1) / (2 * n + 1),
+			  fb.var.xres, fb.var.yres / (2 * n + 1), fg);
+}
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	_exit(7);
+}
+
+/* Writes one word into each of @npages pages from @first, round after round. */
+static void writer(uint8_t *mem, size_t first, size_t npages, size_t stride,
+		   uint32_t seed, double until)
+{
+	size_t i;
+
+	while (now_ms() < until) {
+		for (i = 0; i < npages; i++) {
+			size_t off = (first + i * stride) * PAGE + (seed % 64) * 4;
+
+			*(volatile uint32_t *)(mem + off) = seed;
+			seed++;
+		}
+	}
+}
+
+static int wait_children(pid_t *pids, int n, int *bad_status)
+{
+	int i, bad = 0, st;
+
+	for (i = 0; i < n; i++) {
+		if (waitpid(pids[i], &st, 0) < 0 || !WIFEXITED(st) ||
+		    WEXITSTATUS(st)) {
+			*bad_status = st;
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/*
+ * Many processes at once on one framebuffer: children that inherit the
+ * mapping write overlapping and disjoint pages, one calls fsync(), one maps
+ * and unmaps again and again, one opens and closes the device. Afterwards
+ * a known pattern must be exactly what the screen shows.
+ */
+static int test_stress_many_processes(void)
+{
+	size_t npages = fb.len / PAGE;
+	double until = now_ms() + STRESS_MS;
+	pid_t pids[7];
+	int n = 0, i, bad, st = 0;
+	struct scene s;
+	char detail[64];
+
+	for (i = 0; i < 4; i++) {	/* 0,1 overlap; 2,3 disjoint halves */
+		pid_t p = fork();
+
+		if (p == 0) {
+			if (i < 2)
+				writer(fb.mem, 0, npages / 2, 1, i * 1000, until);
+			else if (i == 2)
+				writer(fb.mem, npages / 2, npages / 4, 1, 7, until);
+			else
+				writer(fb.mem, 1, npages / 8, 8, 11, until);
+			_exit(0);
+		}
+		pids[n++] = p;
+	}
+	if ((pids[n++] = fork()) == 0) {	/* fsync */
+		while (now_ms() < until)
+			if (fsync(fb.fd))
+				_exit(1);
+		_exit(0);
+	}
+	if ((pids[n++] = fork()) == 0) {	/* map, write, unmap */
+		while (now_ms() < until) {
+			uint8_t *m = mmap(NULL, fb.len, PROT_READ | PROT_WRITE,
+					  MAP_SHARED, fb.fd, 0);
+
+			if (m == MAP_FAILED)
+				_exit(1);
+			writer(m, npages / 3, 16, 1, 3, now_ms() + 5);
+			munmap(m, fb.len);
+		}
+		_exit(0);
+	}
+	if ((pids[n++] = fork()) == 0) {	/* open, map, write, close */
+		while (now_ms() < until) {
+			int fd = open("/dev/fb0", O_RDWR);
+			uint8_t *m;
+
+			if (fd < 0)
+				_exit(1);
+			m = mmap(NULL, fb.len, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, fd, 0);
+			close(fd);	/* the mapping outlives the file */
+			if (m == MAP_FAILED)
+				_exit(1);
+			writer(m, npages - 32, 32, 1, 5, now_ms() + 5);
+			munmap(m, fb.len);
+		}
+		_exit(0);
+	}
+	bad = wait_children(pids, n, &st);
+	if (bad) {
+		snprintf(detail, sizeof(detail), "%d (last status 0x%x)", bad, st);
+		return fail("children failed: %s", detail);
+	}
+	scene_bands(&s, 0x0000ff, 0xffff00, 3);
+	if (draw_and_see(&s))
+		return fail("final pattern not on screen: %s", why);
+	ktap_result(1, cur, NULL);
+	return 0;
+}
+
+/* Two opens, one closed while the other keeps writing. */
+static int test_two_opens_one_closed(void)
+{
+	int fd2 = open("/dev/fb0", O_RDWR);
+	struct scene s;
+	uint8_t *m;
+
+	if (fd2 < 0)
+		return fail("second open: %s", strerror(errno));
+	m = mmap(NULL, fb.len, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
+	close(fd2);
+	if (m == MAP_FAILED)
+		return fail("mmap: %s", strerror(errno));
+	scene_bands(&s, 0x000000, 0x00ff00, 2);
+	{
+		struct fb other = fb;	/* draw through the second mapping */
+
+		other.mem = m;
+		fb_draw(&other, &s);
+	}
+	if (oracle_wait(&fb, &s, now_ms(), DEADLINE_MS, why, sizeof(why)) < 0) {
+		munmap(m, fb.len);
+		return fail("writes through the remaining open: %s", why);
+	}
+	munmap(m, fb.len);
+	ktap_result(1, cur, NULL);
+	return 0;
+}
+
+/* Write, then munmap and close before the delay expires. */
+static int test_close_with_dirty_pages(void)
+{
+	int fd = open("/dev/fb0", O_RDWR);
+	struct fb other = fb;
+	struct scene s;
+
+	if (fd < 0)
+		return fail("open: %s", strerror(errno));
+	other.mem = mmap(NULL, fb.len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (other.mem == MAP_FAILED)
+		return fail("mmap: %s", strerror(errno));
+	scene_bands(&s, 0xff0000, 0x000000, 4);
+	fb_draw(&other, &s);
+	munmap(other.mem, fb.len);
+	close(fd);
+	if (oracle_wait(&fb, &s, now_ms(), DEADLINE_MS, why, sizeof(why)) < 0)
+		return fail("write before close not on screen: %s", why);
+	ktap_result(1, cur, NULL);
+	return 0;
+}
+
+/* Run @fn in a child; returns its wait status. */
+static int in_child(void (*fn)(void))
+{
+	pid_t p = fork();
+	int st = 0;
+
+	if (p == 0) {
+		fn();
+		_exit(0);
+	}
+	waitpid(p, &st, 0);
+	return st;
+}
+
+static void touch_past_end(void)
+{
+	uint8_t *m = mmap(NULL, fb.len + 2 * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_SHARED, fb.fd, 0);
+
+	if (m == MAP_FAILED)
+		_exit(3);	/* refusing the mapping is fine too */
+	m[fb.len + PAGE] = 1;
+	_exit(0);		/* no SIGBUS: wrong */
+}
+
+/*
+ * Bad input: access past the end of the framebuffer through a larger
+ * mapping gets SIGBUS; nonsense ioctls and reads/writes past the end get
+ * errors (a read at the end reads nothing); the screen stays intact.
+ */
+static int test_bad_input_refused(void)
+{
+	struct fb_var_screeninfo var = fb.var;
+	struct fb_cmap cmap = { 0, 100000, NULL, NULL, NULL, NULL };
+	struct scene s;
+	char buf[16], detail[64];
+	int st;
+
+	scene_bands(&s, 0x00ffff, 0xff00ff, 2);
+	if (draw_and_see(&s))
+		return fail("pattern not on screen: %s", why);
+
+	st = in_child(touch_past_end);
+	if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS) &&
+	    !(WIFEXITED(st) && WEXITSTATUS(st) == 3)) {
+		snprintf(detail, sizeof(detail), "status 0x%x", st);
+		return fail("access past the end: no SIGBUS, %s", detail);
+	}
+	diag("access past the end: %s", WIFSIGNALED(st) ? "SIGBUS" :
+	     "larger mapping refused");
+	var.bits_per_pixel = 3;
+	var.xres = 0;
+	if (ioctl(fb.fd, FBIOPUT_VSCREENINFO, &var) == 0)
+		return fail("FBIOPUT_VSCREENINFO with xres 0, 3 bpp: %s", "accepted");
+	var = fb.var;
+	var.yoffset = 1u << 30;
+	if (ioctl(fb.fd, FBIOPAN_DISPLAY, &var) == 0)
+		return fail("FBIOPAN_DISPLAY to yoffset 2^30: %s", "accepted");
+	if (ioctl(fb.fd, FBIOPUTCMAP, &cmap) == 0)
+		return fail("FBIOPUTCMAP of 100000 NULL entries: %s", "accepted");
+	if (ioctl(fb.fd, _IO('F', 0x7f), 0) == 0)
+		return fail("unknown ioctl: %s", "accepted");
+	if (pwrite(fb.fd, "x", 1, fb.len) >= 0)
+		return fail("pwrite at the end: %s", "accepted");
+	if (pwrite(fb.fd, "x", 1, (off_t)fb.len + PAGE) >= 0)
+		return fail("pwrite past the end: %s", "accepted");
+	if (pread(fb.fd, buf, sizeof(buf), fb.len) != 0)
+		return fail("pread at the end: %s", "returned data");
+	if (oracle_wait(&fb, &s, now_ms(), DEADLINE_MS, why, sizeof(why)) < 0)
+		return fail("screen changed by refused input: %s", why);
+	ktap_result(1, cur, NULL);
+	return 0;
+}
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), r;
+
+	if (fd < 0)
+		return -errno;
+	r = write(fd, val, strlen(val)) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+/*
+ * Unbind the virtio-gpu driver while a process has the framebuffer mapped
+ * and writes to it: the process may get SIGBUS or keep writing to memory
+ * that is still valid; the kernel must not touch freed memory (KASAN
+ * says). Rebind, and the new /dev/fb0 works.
+ */
+#define VGPU "/sys/bus/virtio/drivers/virtio_gpu"
+static int test_unbind_while_mapped(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	double until;
+	struct scene s;
+	char dev[64] = "";
+	pid_t p;
+	int st, err, i;
+
+	{
+		FILE *ls = popen("ls " VGPU " | grep '^virtio'", "r");
+
+		if (!ls || !fgets(dev, sizeof(dev), ls))
+			return fail("no virtio-gpu device under %s", VGPU);
+		pclose(ls);
+		dev[strcspn(dev, "\n")] = 0;
+	}
+	p = fork();
+	if (p == 0) {
+		sigaction(SIGBUS, &sa, NULL);
+		writer(fb.mem, 0, fb.len / PAGE, 1, 1, now_ms() + 3000);
+		_exit(0);
+	}
+	sleep_ms(300);
+	err = sysfs_write(VGPU "/unbind", dev);
+	if (err) {
+		kill(p, SIGKILL);
+		waitpid(p, &st, 0);
+		return fail("unbind: %s", strerror(-err));
+	}
+	waitpid(p, &st, 0);
+	if (!(WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 7)))
+		return fail("writer died: %s", "not by exit or SIGBUS");
+	diag("writer after unbind: %s", WEXITSTATUS(st) == 7 ? "SIGBUS" : "kept writing");
+	fb_close(&fb);		/* drop the old framebuffer */
+
+	err = sysfs_write(VGPU "/bind", dev);
+	if (err)
+		return fail("bind: %s", strerror(-err));
+	until = now_ms() + DEADLINE_MS;
+	for (i = 0; (err = fb_open(&fb, "/dev/fb0")) && now_ms() < until; i++)
+		sleep_ms(50);
+	if (err)
+		return fail("no /dev/fb0 after rebind: %s", strerror(-err));
+	scene_bands(&s, 0xffffff, 0xff0000, 3);
+	if (draw_and_see(&s))
+		return fail("new /dev/fb0 not on screen: %s", why);
+	ktap_result(1, cur, NULL);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(void);
+} tests[] = {
+	{ "stress_many_processes", test_stress_many_processes },
+	{ "two_opens_one_closed", test_two_opens_one_closed },
+	{ "close_with_dirty_pages", test_close_with_dirty_pages },
+	{ "bad_input_refused", test_bad_input_refused },
+	{ "unbind_while_mapped", test_unbind_while_mapped },
+};
+#define NTESTS (sizeof(tests) / sizeof(tests[0]))
+
+int main(int argc, char **argv)
+{
+	int i, failed = 0, err;
+	unsigned int t;
+
+	for (i = 1; i < argc; i++) {
+		for (t = 0; t < NTESTS; t++)
+			if (!strcmp(argv[i], tests[t].name))
+				break;
+		if (t == NTESTS) {
+			fprintf(stderr, "stress-tests: no test '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	ktap_plan(argc > 1 ? argc - 1 : (int)NTESTS);
+	err = oracle_open();
+	if (!err)
+		err = fb_open(&fb, "/dev/fb0");
+	for (t = 0; t < NTESTS; t++) {
+		int want = argc == 1;
+		double t0 = now_ms();
+
+		for (i = 1; i < argc; i++)
+			want |= !strcmp(argv[i], tests[t].name);
+		if (!want)
+			continue;
+		cur = tests[t].name;
+		if (err) {
+			ktap_result(0, cur, "setup: %s", strerror(-err));
+			failed++;
+			continue;
+		}
+		failed += tests[t].run();
+		diag("%s took %.0f ms", cur, now_ms() - t0);
+	}
+	fb_close(&fb);
+	return failed ? 1 : 0;
+}
