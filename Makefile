@@ -18,5 +18,7 @@ build:
 	scripts/build.sh series
 initramfs:
 	scripts/initramfs.sh
+bench:
+	scripts/bench.sh
 clean:
 	rm -rf work/build work/runs work/check work/demo

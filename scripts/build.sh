@@ -31,6 +31,17 @@ worktree_at() {
 	fi
 }
 
+# patched_worktree PATH REV PATCH...: a worktree at REV with bench/ patches
+# applied on top, uncommitted; made anew at each build.
+patched_worktree() {
+	local wt=$1 rev=$2; shift 2
+	worktree_at "$wt" "$rev"
+	git -C "$wt" checkout -q --detach "$rev"
+	git -C "$wt" reset -q --hard
+	git -C "$wt" apply "$@" ||
+		die "bench patch does not apply to $rev in $wt: $*"
+}
+
 # Each variant: its tree and its config fragments (config/NAME.config).
 case $variant in
 base)    src=$LINUX_BASE; worktree_at "$src" base; frags="test" ;;
@@ -42,7 +53,14 @@ compile) src=$LINUX; frags="test compile" ;;
 # a worktree that check-patches.sh moves from one patch to the next
 prefix)  src=$LINUX_PREFIX; worktree_at "$src" base; frags="test compile" ;;
 nodefio) src=$LINUX; frags="nodefio" ;;
-*) die "unknown variant '$variant' (base base-debug series kunit debug compile prefix nodefio)" ;;
+# the benchmark's kernels: base and series with the bench-only knobs
+bench-base)
+	src=$WORK/bench-base/linux; frags="test"
+	patched_worktree "$src" base "$TOP"/bench/0001-*.patch ;;
+bench-series)
+	src=$WORK/bench-series/linux; frags="test"
+	patched_worktree "$src" series "$TOP"/bench/0001-*.patch "$TOP"/bench/0002-*.patch ;;
+*) die "unknown variant '$variant' (base base-debug series kunit debug compile prefix nodefio bench-base bench-series)" ;;
 esac
 fragments=()
 for f in $frags; do fragments+=("$TOP/config/$f.config"); done
