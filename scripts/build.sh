@@ -31,15 +31,15 @@ worktree_at() {
 	fi
 }
 
-# patched_worktree PATH REV PATCH...: a worktree at REV with bench/ patches
-# applied on top, uncommitted; made anew at each build.
+# patched_worktree PATH REV PATCH...: a worktree at REV with bench-only or
+# test-only patches applied on top, uncommitted; made anew at each build.
 patched_worktree() {
 	local wt=$1 rev=$2; shift 2
 	worktree_at "$wt" "$rev"
 	git -C "$wt" checkout -q --detach "$rev"
 	git -C "$wt" reset -q --hard
 	git -C "$wt" apply "$@" ||
-		die "bench patch does not apply to $rev in $wt: $*"
+		die "patch does not apply to $rev in $wt: $*"
 }
 
 # Each variant: its tree and its config fragments (config/NAME.config).
@@ -48,7 +48,10 @@ base)    src=$LINUX_BASE; worktree_at "$src" base; frags="test" ;;
 base-debug) src=$LINUX_BASE; worktree_at "$src" base; frags="test debug" ;;
 series)  src=$LINUX; frags="test" ;;
 kunit)   src=$LINUX; frags="test kunit" ;;
-debug)   src=$LINUX; frags="test debug" ;;
+# the series plus the test-only hooks of patches-test/
+debug)
+	src=$WORK/debug/linux; frags="test debug"
+	patched_worktree "$src" series "$TOP"/patches-test/*.patch ;;
 compile) src=$LINUX; frags="test compile" ;;
 # a worktree that check-patches.sh moves from one patch to the next
 prefix)  src=$LINUX_PREFIX; worktree_at "$src" base; frags="test compile" ;;

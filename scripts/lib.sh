@@ -38,7 +38,7 @@ export CCACHE_NOHASHDIR=1
 objdir() {
 	case $1 in
 	base*) echo "$WORK/base/build/$1" ;;
-	bench-*) echo "$WORK/$1/build/$1" ;;
+	bench-*|debug) echo "$WORK/$1/build/$1" ;;
 	prefix) echo "$WORK/prefix/build/prefix" ;;
 	*) echo "$WORK/build/$1" ;;
 	esac
