@@ -303,3 +303,43 @@ void diag(const char *fmt, ...)
 	printf("\n");
 	fflush(stdout);
 }
+
+int fbtest_main(int argc, char **argv, const struct fbtest *tests,
+		unsigned int ntests, struct fb *fb, const char **cur)
+{
+	int i, failed = 0, err;
+	unsigned int t;
+
+	for (i = 1; i < argc; i++) {
+		for (t = 0; t < ntests; t++)
+			if (!strcmp(argv[i], tests[t].name))
+				break;
+		if (t == ntests) {
+			fprintf(stderr, "%s: no test '%s'\n", argv[0], argv[i]);
+			return 2;
+		}
+	}
+	ktap_plan(argc > 1 ? argc - 1 : (int)ntests);
+	err = oracle_open();
+	if (!err)
+		err = fb_open(fb, "/dev/fb0");
+	for (t = 0; t < ntests; t++) {
+		int want = argc == 1;
+		double t0 = now_ms();
+
+		for (i = 1; i < argc; i++)
+			want |= !strcmp(argv[i], tests[t].name);
+		if (!want)
+			continue;
+		*cur = tests[t].name;
+		if (err) {
+			ktap_result(0, *cur, "setup: %s", strerror(-err));
+			failed++;
+			continue;
+		}
+		failed += tests[t].run();
+		diag("%s took %.0f ms", *cur, now_ms() - t0);
+	}
+	fb_close(fb);
+	return failed ? 1 : 0;
+}

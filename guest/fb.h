@@ -72,6 +72,21 @@ int oracle_geometry(unsigned int *w, unsigned int *h);
 /* Ask the host to save the screen as work/.../NAME.png. */
 int oracle_save(const char *name);
 
+/* A test: returns 0 when it passed; reports itself with ktap_result(). */
+struct fbtest {
+	const char *name;
+	int (*run)(void);
+};
+
+/*
+ * main() of a test program: run the tests named on the command line (all
+ * when none) in table order, as KTAP, after opening the oracle and setting
+ * up @fb on /dev/fb0; *@cur names the running test. Returns the exit
+ * status: 0 when all passed, 1 when one failed, 2 for an unknown name.
+ */
+int fbtest_main(int argc, char **argv, const struct fbtest *tests,
+		unsigned int ntests, struct fb *fb, const char **cur);
+
 /* KTAP on the console. */
 void ktap_plan(int n);
 void ktap_result(int ok, const char *name, const char *fmt, ...)

@@ -317,10 +317,7 @@ static int test_geometry_matches_screen(void)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*run)(void);
-} tests[] = {
+static const struct fbtest tests[] = {
 	{ "geometry_matches_screen", test_geometry_matches_screen },
 	{ "mmap_write_is_deferred", test_mmap_write_is_deferred },
 	{ "fsync_flushes_at_once", test_fsync_flushes_at_once },
@@ -328,42 +325,9 @@ static const struct {
 	{ "scattered_pages_exact", test_scattered_pages_exact },
 	{ "write_and_pwrite", test_write_and_pwrite },
 };
-#define NTESTS (sizeof(tests) / sizeof(tests[0]))
 
 int main(int argc, char **argv)
 {
-	int i, n = 0, failed = 0, err;
-	unsigned int t;
-
-	for (i = 1; i < argc; i++) {
-		for (t = 0; t < NTESTS; t++)
-			if (!strcmp(argv[i], tests[t].name))
-				break;
-		if (t == NTESTS) {
-			fprintf(stderr, "screen-tests: no test '%s'\n", argv[i]);
-			return 2;
-		}
-	}
-	ktap_plan(argc > 1 ? argc - 1 : (int)NTESTS);
-	err = oracle_open();
-	if (!err)
-		err = fb_open(&fb, "/dev/fb0");
-	for (t = 0; t < NTESTS; t++) {
-		int want = argc == 1;
-
-		for (i = 1; i < argc; i++)
-			want |= !strcmp(argv[i], tests[t].name);
-		if (!want)
-			continue;
-		n++;
-		cur = tests[t].name;
-		if (err) {
-			ktap_result(0, tests[t].name, "setup: %s", strerror(-err));
-			failed++;
-			continue;
-		}
-		failed += tests[t].run();
-	}
-	fb_close(&fb);
-	return failed ? 1 : 0;
+	return fbtest_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]),
+			   &fb, &cur);
 }

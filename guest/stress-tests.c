@@ -440,10 +440,7 @@ static int test_probe_without_memory(void)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*run)(void);
-} tests[] = {
+static const struct fbtest tests[] = {
 	{ "stress_many_processes", test_stress_many_processes },
 	{ "two_opens_one_closed", test_two_opens_one_closed },
 	{ "close_with_dirty_pages", test_close_with_dirty_pages },
@@ -451,43 +448,9 @@ static const struct {
 	{ "unbind_while_mapped", test_unbind_while_mapped },
 	{ "probe_without_memory", test_probe_without_memory },
 };
-#define NTESTS (sizeof(tests) / sizeof(tests[0]))
 
 int main(int argc, char **argv)
 {
-	int i, failed = 0, err;
-	unsigned int t;
-
-	for (i = 1; i < argc; i++) {
-		for (t = 0; t < NTESTS; t++)
-			if (!strcmp(argv[i], tests[t].name))
-				break;
-		if (t == NTESTS) {
-			fprintf(stderr, "stress-tests: no test '%s'\n", argv[i]);
-			return 2;
-		}
-	}
-	ktap_plan(argc > 1 ? argc - 1 : (int)NTESTS);
-	err = oracle_open();
-	if (!err)
-		err = fb_open(&fb, "/dev/fb0");
-	for (t = 0; t < NTESTS; t++) {
-		int want = argc == 1;
-		double t0 = now_ms();
-
-		for (i = 1; i < argc; i++)
-			want |= !strcmp(argv[i], tests[t].name);
-		if (!want)
-			continue;
-		cur = tests[t].name;
-		if (err) {
-			ktap_result(0, cur, "setup: %s", strerror(-err));
-			failed++;
-			continue;
-		}
-		failed += tests[t].run();
-		diag("%s took %.0f ms", cur, now_ms() - t0);
-	}
-	fb_close(&fb);
-	return failed ? 1 : 0;
+	return fbtest_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]),
+			   &fb, &cur);
 }
