@@ -12,13 +12,29 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fb.h"
 
-int fb_open(struct fb *fb, const char *path)
+/* fix.id as one word for the oracle requests. */
+static void fb_set_id(struct fb *fb)
+{
+	size_t i;
+
+	memcpy(fb->id, fb->fix.id, sizeof(fb->fix.id));
+	fb->id[sizeof(fb->fix.id)] = 0;
+	for (i = 0; fb->id[i]; i++)
+		if (fb->id[i] <= ' ' || fb->id[i] > '~')
+			fb->id[i] = '_';
+	if (!fb->id[0])
+		strcpy(fb->id, "unnamed");
+}
+
+static int fb_open_mode(struct fb *fb, const char *path, int modeset)
 {
 	memset(fb, 0, sizeof(*fb));
 	fb->fd = open(path, O_RDWR);
@@ -28,11 +44,14 @@ int fb_open(struct fb *fb, const char *path)
 	    ioctl(fb->fd, FBIOGET_FSCREENINFO, &fb->fix))
 		return -errno;
 	/* Without fbcon nothing lights the display: set the mode once. */
-	fb->var.activate = FB_ACTIVATE_NOW | FB_ACTIVATE_FORCE;
-	if (ioctl(fb->fd, FBIOPUT_VSCREENINFO, &fb->var))
-		return -errno;
-	if (ioctl(fb->fd, FBIOGET_FSCREENINFO, &fb->fix))
-		return -errno;
+	if (modeset) {
+		fb->var.activate = FB_ACTIVATE_NOW | FB_ACTIVATE_FORCE;
+		if (ioctl(fb->fd, FBIOPUT_VSCREENINFO, &fb->var))
+			return -errno;
+		if (ioctl(fb->fd, FBIOGET_FSCREENINFO, &fb->fix))
+			return -errno;
+	}
+	fb_set_id(fb);
 	fb->bpp = fb->var.bits_per_pixel / 8;
 	fb->len = fb->fix.smem_len;
 	fb->mem = mmap(NULL, fb->len, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -42,6 +61,47 @@ int fb_open(struct fb *fb, const char *path)
 		return -errno;
 	}
 	return 0;
+}
+
+int fb_open(struct fb *fb, const char *path)
+{
+	return fb_open_mode(fb, path, 1);
+}
+
+int fb_open_nomodeset(struct fb *fb, const char *path)
+{
+	return fb_open_mode(fb, path, 0);
+}
+
+int fb_find(const char *prefix, char *path, size_t len)
+{
+	struct fb_fix_screeninfo fix;
+	char node[32];
+	int i, fd;
+
+	for (i = 0; i < 32; i++) {
+		snprintf(node, sizeof(node), "/dev/fb%d", i);
+		fd = open(node, O_RDONLY);
+		if (fd < 0)
+			continue;
+		if (ioctl(fd, FBIOGET_FSCREENINFO, &fix) == 0 &&
+		    strncmp(fix.id, prefix, strnlen(prefix, sizeof(fix.id))) == 0) {
+			close(fd);
+			snprintf(path, len, "%s", node);
+			return 0;
+		}
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+unsigned int fb_minor(const struct fb *fb)
+{
+	struct stat st;
+
+	if (fstat(fb->fd, &st))
+		return ~0u;
+	return minor(st.st_rdev);
 }
 
 void fb_close(struct fb *fb)
@@ -99,6 +159,15 @@ void fb_draw(struct fb *fb, const struct scene *s)
 		fb_fill(fb, &s->r[i]);
 }
 
+void fb_fill_bytes(struct fb *fb, size_t off, size_t len, uint32_t rgb)
+{
+	uint32_t v = fb_pixel(fb, rgb);
+	size_t end = off + len;
+
+	for (; off + fb->bpp <= end; off += fb->bpp)
+		put_pixel(fb->mem + off, fb->bpp, v);
+}
+
 void scene_add(struct scene *s, unsigned int x, unsigned int y,
 	       unsigned int w, unsigned int h, uint32_t rgb)
 {
@@ -151,6 +220,133 @@ void sleep_ms(double ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+/* --- the running kernel's timing --- */
+
+static unsigned int hz;
+static int hz_measured;
+static char hz_error[200];
+
+/* One sample of /proc/timer_list: "now at N nsecs", then "jiffies: N". */
+static int timer_list_sample(unsigned long long *ns, unsigned long long *jif)
+{
+	FILE *f = fopen("/proc/timer_list", "r");
+	char line[256];
+	int have_now = 0;
+
+	if (!f) {
+		snprintf(hz_error, sizeof(hz_error), "/proc/timer_list: %s",
+			 strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (!have_now && sscanf(line, "now at %llu nsecs", ns) == 1)
+			have_now = 1;
+		else if (have_now && sscanf(line, "jiffies: %llu", jif) == 1) {
+			fclose(f);
+			return 0;
+		}
+	}
+	fclose(f);
+	snprintf(hz_error, sizeof(hz_error),
+		 "/proc/timer_list has no %s line",
+		 have_now ? "\"jiffies: N\"" : "\"now at N nsecs\"");
+	return -1;
+}
+
+/*
+ * A sample taken just after jiffies changed, so that both samples sit at
+ * the same phase of a tick: 0, or -1 with hz_error set.
+ */
+static int timer_list_edge(unsigned long long *ns, unsigned long long *jif)
+{
+	unsigned long long ns0, j0;
+	double until = now_ms() + 1000;
+
+	if (timer_list_sample(&ns0, &j0))
+		return -1;
+	do {
+		if (timer_list_sample(ns, jif))
+			return -1;
+		if (*jif != j0)
+			return 0;
+	} while (now_ms() < until);
+	snprintf(hz_error, sizeof(hz_error),
+		 "jiffies stayed at %llu for a second in /proc/timer_list", j0);
+	return -1;
+}
+
+static void measure_hz(void)
+{
+	static const unsigned int known[] = { 100, 250, 300, 1000 };
+	unsigned long long ns0, j0, ns1, j1;
+	double dt, ticks, raw;
+	unsigned int i, fits = 0;
+
+	if (timer_list_edge(&ns0, &j0))
+		return;
+	do {
+		sleep_ms(200);
+		if (timer_list_edge(&ns1, &j1))
+			return;
+	} while (ns1 - ns0 < 100000000ull);
+	dt = (ns1 - ns0) / 1e9;
+	ticks = (double)(j1 - j0);
+	raw = ticks / dt;
+	/*
+	 * Both samples are taken right after a tick, but reading the file
+	 * takes time: allow half a jiffy plus 3%.
+	 */
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		double want = known[i] * dt;
+
+		if (ticks >= want - 0.5 - want * 0.03 &&
+		    ticks <= want + 0.5 + want * 0.03) {
+			hz = known[i];
+			fits++;
+		}
+	}
+	if (fits != 1) {
+		snprintf(hz_error, sizeof(hz_error),
+			 "measured %.1f Hz (%.0f jiffies in %.1f ms): %s of HZ=100/250/300/1000",
+			 raw, ticks, dt * 1e3, fits ? "fits more than one" :
+			 "fits none");
+		hz = 0;
+		return;
+	}
+	printf("# kernel HZ %u (measured %.1f Hz: %.0f jiffies in %.1f ms), DRM fbdev delay %.1f ms\n",
+	       hz, raw, ticks, dt * 1e3, (double)(hz / 20) * 1000.0 / hz);
+	fflush(stdout);
+}
+
+unsigned int kernel_hz(void)
+{
+	if (!hz_measured) {
+		hz_measured = 1;
+		measure_hz();
+		if (!hz) {
+			printf("# kernel_hz: cannot tell the kernel's HZ: %s\n",
+			       hz_error);
+			fflush(stdout);
+		}
+	}
+	return hz;
+}
+
+const char *kernel_hz_error(void)
+{
+	return kernel_hz() ? "" : hz_error;
+}
+
+double jiffy_ms(void)
+{
+	return kernel_hz() ? 1000.0 / hz : 0;
+}
+
+double defio_delay_ms(void)
+{
+	return kernel_hz() ? (double)(hz / 20) * 1000.0 / hz : 0;
 }
 
 /* --- the host's screen oracle --- */
@@ -214,8 +410,8 @@ int oracle_check(const struct fb *fb, const struct scene *s, char *why,
 	size_t n;
 	unsigned int i;
 
-	n = snprintf(req, sizeof(req), "CHECK %u %u %u,%u,%u %06x %u",
-		     fb->var.xres, fb->var.yres, fb->var.red.length,
+	n = snprintf(req, sizeof(req), "CHECK %s %u %u %u,%u,%u %06x %u",
+		     fb->id, fb->var.xres, fb->var.yres, fb->var.red.length,
 		     fb->var.green.length, fb->var.blue.length, s->bg, s->n);
 	for (i = 0; i < s->n; i++)
 		n += snprintf(req + n, sizeof(req) - n, " %u,%u,%u,%u,%06x",
@@ -228,6 +424,9 @@ int oracle_check(const struct fb *fb, const struct scene *s, char *why,
 	if (strcmp(ans, "MATCH") == 0)
 		return 1;
 	snprintf(why, whylen, "%s", ans);
+	/* Anything but a verdict is the oracle failing, not the screen. */
+	if (strncmp(ans, "DIFF ", 5) && strncmp(ans, "SIZE ", 5))
+		return -1;
 	return 0;
 }
 
@@ -247,21 +446,22 @@ double oracle_wait(const struct fb *fb, const struct scene *s, double t0,
 	}
 }
 
-int oracle_geometry(unsigned int *w, unsigned int *h)
+int oracle_geometry(const struct fb *fb, unsigned int *w, unsigned int *h)
 {
-	char ans[64];
+	char req[64], ans[256];
 
-	if (oracle_ask("GEOM", ans, sizeof(ans)) ||
+	snprintf(req, sizeof(req), "GEOM %s", fb->id);
+	if (oracle_ask(req, ans, sizeof(ans)) ||
 	    sscanf(ans, "SIZE %u %u", w, h) != 2)
 		return -1;
 	return 0;
 }
 
-int oracle_save(const char *name)
+int oracle_save(const struct fb *fb, const char *name)
 {
 	char req[128], ans[256];
 
-	snprintf(req, sizeof(req), "SAVE %s", name);
+	snprintf(req, sizeof(req), "SAVE %s %s", fb->id, name);
 	if (oracle_ask(req, ans, sizeof(ans)) || strncmp(ans, "SAVED", 5))
 		return -1;
 	return 0;
@@ -304,42 +504,62 @@ void diag(const char *fmt, ...)
 	fflush(stdout);
 }
 
-int fbtest_main(int argc, char **argv, const struct fbtest *tests,
-		unsigned int ntests, struct fb *fb, const char **cur)
+static int test_index(const struct fbtest_suite *suite, const char *name)
 {
-	int i, failed = 0, err;
 	unsigned int t;
 
-	for (i = 1; i < argc; i++) {
-		for (t = 0; t < ntests; t++)
-			if (!strcmp(argv[i], tests[t].name))
-				break;
-		if (t == ntests) {
+	for (t = 0; t < suite->ntests; t++)
+		if (!strcmp(name, suite->tests[t].name))
+			return t;
+	return -1;
+}
+
+int fbtest_main(int argc, char **argv, const struct fbtest_suite *suite)
+{
+	int i, first, failed = 0, err;
+	unsigned int t;
+
+	for (first = 1; first < argc && !strncmp(argv[first], "--", 2); first++) {
+		if (!suite->option || suite->option(argv[first])) {
+			fprintf(stderr, "%s: unknown option '%s'\n", argv[0],
+				argv[first]);
+			return 2;
+		}
+	}
+	for (i = first; i < argc; i++) {
+		if (test_index(suite, argv[i]) < 0) {
 			fprintf(stderr, "%s: no test '%s'\n", argv[0], argv[i]);
 			return 2;
 		}
 	}
-	ktap_plan(argc > 1 ? argc - 1 : (int)ntests);
+	ktap_plan(argc > first ? argc - first : (int)suite->ntests);
+	if (suite->fb)
+		suite->fb->fd = -1;
 	err = oracle_open();
-	if (!err)
-		err = fb_open(fb, "/dev/fb0");
-	for (t = 0; t < ntests; t++) {
-		int want = argc == 1;
+	if (!err && suite->fb)
+		err = fb_open(suite->fb, "/dev/fb0");
+	if (!err && suite->setup)
+		err = suite->setup();
+	for (t = 0; t < suite->ntests; t++) {
+		int want = argc == first;
 		double t0 = now_ms();
 
-		for (i = 1; i < argc; i++)
-			want |= !strcmp(argv[i], tests[t].name);
+		for (i = first; i < argc; i++)
+			want |= !strcmp(argv[i], suite->tests[t].name);
 		if (!want)
 			continue;
-		*cur = tests[t].name;
+		*suite->cur = suite->tests[t].name;
 		if (err) {
-			ktap_result(0, *cur, "setup: %s", strerror(-err));
+			ktap_result(0, *suite->cur, "setup: %s", strerror(-err));
 			failed++;
 			continue;
 		}
-		failed += tests[t].run();
-		diag("%s took %.0f ms", *cur, now_ms() - t0);
+		failed += suite->tests[t].run();
+		diag("%s took %.0f ms", *suite->cur, now_ms() - t0);
 	}
-	fb_close(fb);
+	if (suite->cleanup)
+		suite->cleanup();
+	if (suite->fb)
+		fb_close(suite->fb);
 	return failed ? 1 : 0;
 }

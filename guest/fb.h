@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Guest side of the screen tests: the framebuffer, the host's screen
- * oracle (a second serial port), KTAP reporting.
+ * oracle (a second serial port), the kernel's timing, KTAP reporting.
  */
 #ifndef FBTEST_FB_H
 #define FBTEST_FB_H
@@ -10,9 +10,6 @@
 #include <stdint.h>
 #include <linux/fb.h>
 
-/* DRM's generic fbdev emulation flushes HZ/20 after the first write. */
-#define DEFIO_DELAY_MS 50
-
 struct fb {
 	int fd;
 	struct fb_var_screeninfo var;
@@ -20,6 +17,12 @@ struct fb {
 	uint8_t *mem;		/* mmap of smem_len bytes, or NULL */
 	size_t len;		/* fix.smem_len */
 	unsigned int bpp;	/* bytes per pixel */
+	/*
+	 * fix.id as a word (NUL-terminated, blanks replaced): the name the
+	 * oracle requests carry, so the host knows which display to look at
+	 * (DRM's generic fbdev names them "<driver>drmfb").
+	 */
+	char id[sizeof(((struct fb_fix_screeninfo *)0)->id) + 1];
 };
 
 /* A filled rectangle in screen pixels, colour as 0xRRGGBB. */
@@ -29,18 +32,33 @@ struct rect {
 };
 
 /* The screen as a background colour plus rectangles drawn in order. */
-#define SCENE_MAX_RECTS 64
+#define SCENE_MAX_RECTS 128
 struct scene {
 	uint32_t bg;
 	unsigned int n;
 	struct rect r[SCENE_MAX_RECTS];
 };
 
-int fb_open(struct fb *fb, const char *path);	/* open, mode-set, mmap */
+/* Open @path, set the mode (this lights the display), mmap it. 0 or -errno. */
+int fb_open(struct fb *fb, const char *path);
+/*
+ * Open and mmap @path without setting the mode: a second device node or a
+ * second open of a framebuffer whose mode is already set. 0 or -errno.
+ */
+int fb_open_nomodeset(struct fb *fb, const char *path);
+/*
+ * The device node (/dev/fbN) of the framebuffer whose fix.id starts with
+ * @prefix, into @path. 0, or -ENOENT when there is none.
+ */
+int fb_find(const char *prefix, char *path, size_t len);
+/* The minor number of the open framebuffer's device node (the N of fbN). */
+unsigned int fb_minor(const struct fb *fb);
 void fb_close(struct fb *fb);
 uint32_t fb_pixel(const struct fb *fb, uint32_t rgb);
 void fb_fill(struct fb *fb, const struct rect *r);
 void fb_draw(struct fb *fb, const struct scene *s);
+/* Fill framebuffer bytes [off, off + len) with pixels of colour @rgb. */
+void fb_fill_bytes(struct fb *fb, size_t off, size_t len, uint32_t rgb);
 void scene_add(struct scene *s, unsigned int x, unsigned int y,
 	       unsigned int w, unsigned int h, uint32_t rgb);
 /* Add the pixels of framebuffer bytes [off, off + len) as rectangles. */
@@ -50,13 +68,28 @@ void scene_add_bytes(struct scene *s, const struct fb *fb, size_t off,
 double now_ms(void);
 void sleep_ms(double ms);
 
+/*
+ * The running kernel's timing, measured once from /proc/timer_list ("now
+ * at N nsecs" and "jiffies: N", two samples at least 100 ms apart) and
+ * snapped to 100, 250, 300 or 1000. kernel_hz() is 0 when that fails, and
+ * kernel_hz_error() says why; then jiffy_ms() and defio_delay_ms() are 0.
+ */
+unsigned int kernel_hz(void);
+const char *kernel_hz_error(void);
+double jiffy_ms(void);
+/*
+ * DRM's generic fbdev flushes HZ/20 jiffies after the first write
+ * (drm_fb_helper.c, drm_fbdev_defio.delay): (HZ/20) * 1000 / HZ ms.
+ */
+double defio_delay_ms(void);
+
 /* Host screen oracle, over /dev/ttyS1. */
 int oracle_open(void);
 /*
- * Ask the host whether the screen shows @s now. Returns 1 for a match, 0
- * for a mismatch (with the host's description in @why), -1 on a protocol
- * error. The VM is paused while the host looks, so guest time does not
- * advance during the comparison itself.
+ * Ask the host whether the screen of @fb shows @s now. Returns 1 for a
+ * match, 0 for a mismatch (with the host's description in @why), -1 on a
+ * protocol error or an error answer. The VM is paused while the host
+ * looks, so guest time does not advance during the comparison itself.
  */
 int oracle_check(const struct fb *fb, const struct scene *s, char *why,
 		 size_t whylen);
@@ -67,10 +100,10 @@ int oracle_check(const struct fb *fb, const struct scene *s, char *why,
  */
 double oracle_wait(const struct fb *fb, const struct scene *s, double t0,
 		   double timeout_ms, char *why, size_t whylen);
-/* Ask the host for the screen size. */
-int oracle_geometry(unsigned int *w, unsigned int *h);
-/* Ask the host to save the screen as work/.../NAME.png. */
-int oracle_save(const char *name);
+/* Ask the host for the size of @fb's screen. */
+int oracle_geometry(const struct fb *fb, unsigned int *w, unsigned int *h);
+/* Ask the host to save @fb's screen as work/.../NAME.png. */
+int oracle_save(const struct fb *fb, const char *name);
 
 /* A test: returns 0 when it passed; reports itself with ktap_result(). */
 struct fbtest {
@@ -78,14 +111,30 @@ struct fbtest {
 	int (*run)(void);
 };
 
+/* A test program: its tests and how to set it up. */
+struct fbtest_suite {
+	const struct fbtest *tests;
+	unsigned int ntests;
+	const char **cur;	/* set to the running test's name */
+	/* Set up on /dev/fb0 (fb_open) before the tests, closed after; or NULL. */
+	struct fb *fb;
+	/* More setup after that (e.g. more framebuffers), 0 or -errno; or NULL. */
+	int (*setup)(void);
+	void (*cleanup)(void);
+	/*
+	 * An option ("--..." before the test names): 0 when taken, -1 when
+	 * unknown; NULL when the program has none.
+	 */
+	int (*option)(const char *arg);
+};
+
 /*
- * main() of a test program: run the tests named on the command line (all
- * when none) in table order, as KTAP, after opening the oracle and setting
- * up @fb on /dev/fb0; *@cur names the running test. Returns the exit
- * status: 0 when all passed, 1 when one failed, 2 for an unknown name.
+ * main() of a test program: [--OPTION...] [TEST...]. Runs the tests named
+ * on the command line (all when none) in table order, as KTAP, after
+ * opening the oracle and the setup. Returns the exit status: 0 when all
+ * passed, 1 when one failed, 2 for an unknown name or option.
  */
-int fbtest_main(int argc, char **argv, const struct fbtest *tests,
-		unsigned int ntests, struct fb *fb, const char **cur);
+int fbtest_main(int argc, char **argv, const struct fbtest_suite *suite);
 
 /* KTAP on the console. */
 void ktap_plan(int n);

@@ -52,9 +52,9 @@ int main(void)
 		ktap_result(0, "testcard_on_screen", "%s", why);
 		return 1;
 	}
-	printf("testcard: on screen %.1f ms after the first write (deferred-I/O delay %d ms)\n",
-	       shown, DEFIO_DELAY_MS);
-	oracle_save("testcard");
+	printf("testcard: on screen %.1f ms after the first write (deferred-I/O delay %.0f ms)\n",
+	       shown, defio_delay_ms());
+	oracle_save(&fb, "testcard");
 	ktap_result(1, "testcard_on_screen", NULL);
 
 	/* A small update: four boxes, a few pages each. */
@@ -73,7 +73,7 @@ int main(void)
 	}
 	printf("testcard: update on screen %.1f ms after the first write\n",
 	       shown);
-	oracle_save("update");
+	oracle_save(&fb, "update");
 	ktap_result(1, "update_on_screen", NULL);
 	fb_close(&fb);
 	return 0;
