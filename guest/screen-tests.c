@@ -4,18 +4,34 @@
  * host, looking at QEMU's screendump, says whether the screen shows exactly
  * what was written.
  *
- *   screen-tests [TEST...]    run the named tests (all when none), KTAP out
+ *   screen-tests [--expect-direct|--expect-shadow] [TEST...]
+ *
+ * runs the named tests (all when none), KTAP out. The option states what
+ * fbdev_memory_mode expects: DRM's fbdev writing the driver's buffer
+ * directly, or through a vmalloc shadow of the framebuffer.
+ *
+ * Timing comes from the running kernel: HZ measured from /proc/timer_list,
+ * DRM's delay of HZ/20 jiffies. The deferred work runs 1 jiffy early at
+ * the soonest (the first fault may come just before a tick), so nothing
+ * can be flushed by the timer before (delay - 1 jiffy) after a write.
  *
  * Scheduling noise: the guest runs under TCG on a shared host, so any step
  * may be late. Screen checks therefore observe repeatedly until a deadline
  * (never once), and the timing checks only judge observations whose timing
  * proves something: an observation made too late to tell is repeated with a
- * fresh pattern (at most ATTEMPTS times), the verdict itself never is.
+ * fresh pattern (at most ATTEMPTS times), the verdict itself never is. The
+ * VM is paused while the host looks, so the looking costs no guest time.
  */
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "fb.h"
@@ -30,6 +46,25 @@ static char why[256];
 static const uint32_t colours[] = {
 	0xff0000, 0x00ff00, 0x0000ff, 0xffff00, 0xff00ff, 0x00ffff, 0xffffff,
 };
+#define NCOLOURS (sizeof(colours) / sizeof(colours[0]))
+
+static __attribute__((format(printf, 1, 2))) int fail(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ktap_result(0, cur, "%s", msg);
+	return 1;
+}
+
+static int pass(void)
+{
+	ktap_result(1, cur, NULL);
+	return 0;
+}
 
 /* Fill the whole screen with @bg, flush, and wait until it is shown. */
 static int reset(struct scene *s, uint32_t bg)
@@ -50,117 +85,187 @@ static void band(struct scene *s, unsigned int i, uint32_t rgb)
 		  fb.var.xres * 3 / 4, h, rgb);
 }
 
+/* Pages of the visible part of the framebuffer. */
+static size_t visible_bytes(void)
+{
+	return (size_t)fb.fix.line_length * fb.var.yres;
+}
+
+static size_t visible_pages(void)
+{
+	return (visible_bytes() + PAGE - 1) / PAGE;
+}
+
+/* Page @p of @f in colour @rgb, its visible part, and into @s. */
+static void write_page(struct fb *f, struct scene *s, size_t p, uint32_t rgb)
+{
+	size_t off = p * PAGE, len = PAGE;
+
+	if (off + len > visible_bytes())
+		len = visible_bytes() - off;
+	fb_fill_bytes(f, off, len, rgb);
+	scene_add_bytes(s, f, off, len, rgb);
+}
+
+/*
+ * Writes that may fault with SIGBUS: guarded() returns 0 after @fn ran, or
+ * -1 when it got SIGBUS (a fault the kernel refused).
+ */
+static sigjmp_buf bus_jmp;
+static volatile sig_atomic_t bus_armed;
+
+static void on_sigbus(int sig)
+{
+	if (!bus_armed)
+		_exit(128 + sig);
+	siglongjmp(bus_jmp, 1);
+}
+
+static int guarded(void (*fn)(void *), void *arg)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	int r = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_jmp, 1) == 0) {
+		bus_armed = 1;
+		fn(arg);
+	} else {
+		r = -1;
+	}
+	bus_armed = 0;
+	sigaction(SIGBUS, &old, NULL);
+	return r;
+}
+
+/* The timing bounds; 0, or a failed result when HZ cannot be told. */
+static double delay, jiffy, earliest;
+
+static int timing(void)
+{
+	if (!kernel_hz())
+		return fail("cannot tell the kernel's HZ: %s", kernel_hz_error());
+	delay = defio_delay_ms();
+	jiffy = jiffy_ms();
+	earliest = delay - jiffy;
+	return 0;
+}
+
 /*
  * A write through mmap is not on screen before the deferred-I/O delay,
- * and is on screen after it. Only an observation answered within the
- * delay (guest time, the VM is paused while the host looks) can show that
- * the flush has not happened yet; a later one is retried.
+ * and is on screen after it. Looks answered before (delay - 1 jiffy)
+ * after the write (guest time, the VM is paused while the host looks) must
+ * all see the old screen; a later look proves nothing. An attempt without
+ * one look in time is retried with a fresh pattern.
  */
 static int test_mmap_write_is_deferred(void)
 {
 	struct scene s;
 	int attempt;
 
+	if (timing())
+		return 1;
 	for (attempt = 0; attempt < ATTEMPTS; attempt++) {
-		double t0, seen_at, shown;
-		int r;
+		double t0, at, written, shown;
+		int r, looks = 0;
 
 		if (reset(&s, 0x000000))
 			goto reset_failed;
-		band(&s, 0, colours[attempt % 7]);
+		band(&s, 0, colours[attempt % NCOLOURS]);
 		t0 = now_ms();
 		fb_fill(&fb, &s.r[0]);
-		r = oracle_check(&fb, &s, why, sizeof(why));
-		seen_at = now_ms() - t0;
-		if (r < 0)
-			goto oracle_failed;
-		if (seen_at >= DEFIO_DELAY_MS) {
-			diag("observation %.1f ms after the write is too late to tell, retrying",
-			     seen_at);
+		written = now_ms() - t0;
+		for (;;) {
+			r = oracle_check(&fb, &s, why, sizeof(why));
+			at = now_ms() - t0;
+			if (r < 0)
+				return fail("%s", why);
+			if (at >= earliest)
+				break;		/* too late to tell */
+			if (r > 0)
+				return fail("pattern already on screen %.1f ms after the write, want not before %.1f ms (delay %.0f ms - 1 jiffy of %.1f ms)",
+					    at, earliest, delay, jiffy);
+			looks++;
+			sleep_ms(jiffy / 2);
+		}
+		if (!looks) {
+			diag("first look %.1f ms after the write (written in %.1f ms), not before %.1f ms: too late to tell, retrying",
+			     at, written, earliest);
+			oracle_wait(&fb, &s, t0, DEADLINE_MS, why, sizeof(why));
 			continue;
 		}
-		if (r > 0) {
-			ktap_result(0, cur, "pattern already on screen %.1f ms after the write, before the %d ms delay",
-				    seen_at, DEFIO_DELAY_MS);
-			return 1;
-		}
 		shown = oracle_wait(&fb, &s, t0, DEADLINE_MS, why, sizeof(why));
-		if (shown < 0) {
-			ktap_result(0, cur, "not on screen %d ms after the write: %s",
-				    DEADLINE_MS, why);
-			return 1;
-		}
-		diag("not shown at %.1f ms, shown by %.1f ms (delay %d ms)",
-		     seen_at, shown, DEFIO_DELAY_MS);
-		ktap_result(1, cur, NULL);
-		return 0;
+		if (shown < 0)
+			return fail("not on screen %d ms after the write, want it after the %.0f ms delay: %s",
+				    DEADLINE_MS, delay, why);
+		diag("not on screen in %d looks until %.1f ms, on screen by %.1f ms (HZ %u, delay %.0f ms)",
+		     looks, earliest, shown, kernel_hz(), delay);
+		return pass();
 	}
-	ktap_result(0, cur, "no observation within %d ms of the write in %d attempts",
-		    DEFIO_DELAY_MS, ATTEMPTS);
-	return 1;
+	return fail("no look within %.1f ms of the write in %d attempts: no timely observation was possible",
+		    earliest, ATTEMPTS);
 reset_failed:
-	ktap_result(0, cur, "could not clear the screen: %s", why);
-	return 1;
-oracle_failed:
-	ktap_result(0, cur, "%s", why);
-	return 1;
+	return fail("could not clear the screen: %s", why);
 }
 
 /*
- * fsync() flushes at once: with the writer idle afterwards, the pattern is
- * on screen well before the delay. The first observation must be answered
- * within FAST_MS of the write for the test to judge; a slower one is
- * retried with a new pattern.
+ * fsync() flushes at once: after write + fsync() the pattern is on screen
+ * before the deferred timer could have shown it, i.e. before (delay - 1
+ * jiffy) after the write. The screen is looked at again and again; a look
+ * in time that sees it passes. Looks in time that do not see it, followed
+ * by no look that does until the bound, fail. An attempt whose looks could
+ * not be made in time (the first look after fsync, or one after a long
+ * gap since the previous look, answered only at or after the bound) tells
+ * nothing and is retried with a fresh pattern.
  */
-#define FAST_MS (DEFIO_DELAY_MS * 4 / 5)
 static int test_fsync_flushes_at_once(void)
 {
 	struct scene s;
 	int attempt;
 
+	if (timing())
+		return 1;
 	for (attempt = 0; attempt < ATTEMPTS; attempt++) {
-		double t0, seen_at;
-		int r;
+		double t0, at, prev, synced, gap_max = earliest / 4;
+		char miss[256] = "";
+		int r, misses = 0;
 
 		if (reset(&s, 0x000000))
 			goto reset_failed;
-		band(&s, 1, colours[(attempt + 3) % 7]);
+		band(&s, 1, colours[(attempt + 3) % NCOLOURS]);
 		t0 = now_ms();
 		fb_fill(&fb, &s.r[0]);
-		if (fsync(fb.fd)) {
-			ktap_result(0, cur, "fsync: %s", strerror(errno));
-			return 1;
-		}
-		/* Observe until FAST_MS; only the verdict at FAST_MS counts. */
-		do {
+		if (fsync(fb.fd))
+			return fail("fsync: %s", strerror(errno));
+		prev = synced = now_ms() - t0;
+		for (;;) {
 			r = oracle_check(&fb, &s, why, sizeof(why));
-			seen_at = now_ms() - t0;
-		} while (r == 0 && seen_at < FAST_MS);
-		if (r < 0)
-			goto oracle_failed;
-		if (r > 0 && seen_at < FAST_MS) {
-			diag("on screen %.1f ms after the write (delay %d ms)",
-			     seen_at, DEFIO_DELAY_MS);
-			ktap_result(1, cur, NULL);
-			return 0;
+			at = now_ms() - t0;
+			if (r < 0)
+				return fail("%s", why);
+			if (r > 0 && at < earliest) {
+				diag("on screen %.1f ms after the write (fsync returned at %.1f ms, timer not before %.1f ms)",
+				     at, synced, earliest);
+				return pass();
+			}
+			if (at >= earliest)
+				break;
+			misses++;
+			prev = at;
+			snprintf(miss, sizeof(miss), "%s", why);
 		}
-		if (r == 0 && seen_at >= FAST_MS && seen_at < DEFIO_DELAY_MS) {
-			ktap_result(0, cur, "not on screen %.1f ms after write+fsync: %s",
-				    seen_at, why);
-			return 1;
-		}
-		diag("observation %.1f ms after the write is too late to tell, retrying",
-		     seen_at);
+		/* Watched closely until the bound, never seen: the verdict. */
+		if (misses && at - prev <= gap_max)
+			return fail("not on screen in %d looks until %.1f ms after write+fsync (next look %.1f ms), want on screen before %.1f ms (delay %.0f ms - 1 jiffy): %s",
+				    misses, prev, at, earliest, delay, miss);
+		diag("look at %.1f ms after the write, %.1f ms after the previous one at %.1f ms (fsync returned at %.1f ms): too late to tell, retrying",
+		     at, at - prev, prev, synced);
 		oracle_wait(&fb, &s, t0, DEADLINE_MS, why, sizeof(why));
 	}
-	ktap_result(0, cur, "no timely observation in %d attempts", ATTEMPTS);
-	return 1;
+	return fail("no timely observation in %d attempts (looks must come within %.1f ms of the write)",
+		    ATTEMPTS, earliest);
 reset_failed:
-	ktap_result(0, cur, "could not clear the screen: %s", why);
-	return 1;
-oracle_failed:
-	ktap_result(0, cur, "%s", why);
-	return 1;
+	return fail("could not clear the screen: %s", why);
 }
 
 /*
@@ -172,11 +277,13 @@ static int test_rewrite_shows_latest(void)
 	struct scene s;
 	double shown;
 
+	if (timing())
+		return 1;
 	if (reset(&s, 0x000000))
 		goto reset_failed;
 	band(&s, 2, 0xff0000);
 	fb_fill(&fb, &s.r[0]);
-	sleep_ms(DEFIO_DELAY_MS / 10);
+	sleep_ms(delay / 10);
 	s.r[0].rgb = 0x00ff00;
 	fb_fill(&fb, &s.r[0]);
 	shown = oracle_wait(&fb, &s, now_ms(), DEADLINE_MS, why, sizeof(why));
@@ -294,13 +401,13 @@ static int test_geometry_matches_screen(void)
 {
 	unsigned int w, h;
 
-	if (oracle_geometry(&w, &h)) {
+	if (oracle_geometry(&fb, &w, &h)) {
 		ktap_result(0, cur, "no answer from the host oracle");
 		return 1;
 	}
-	diag("%ux%u, %u bpp, line_length %u, smem_len %u", fb.var.xres,
-	     fb.var.yres, fb.var.bits_per_pixel, fb.fix.line_length,
-	     fb.fix.smem_len);
+	diag("%s: %ux%u, %u bpp, line_length %u, smem_len %u", fb.id,
+	     fb.var.xres, fb.var.yres, fb.var.bits_per_pixel,
+	     fb.fix.line_length, fb.fix.smem_len);
 	if (w != fb.var.xres || h != fb.var.yres) {
 		ktap_result(0, cur, "screen is %ux%u, fb says %ux%u", w, h,
 			    fb.var.xres, fb.var.yres);
@@ -317,17 +424,268 @@ static int test_geometry_matches_screen(void)
 	return 0;
 }
 
+/* A write of one page through a mapping, for guarded(). */
+struct page_write {
+	struct fb *f;
+	struct scene *s;
+	size_t page;
+	uint32_t rgb;
+};
+
+static void page_write_fn(void *arg)
+{
+	struct page_write *w = arg;
+
+	write_page(w->f, w->s, w->page, w->rgb);
+}
+
+/*
+ * The lost-page oracle: pages written one per flush period, each alone,
+ * must each reach the screen. DRM redraws the rows between the lowest and
+ * the highest listed page, so with several pages per period a lost one in
+ * between would be redrawn anyway; alone, its loss is visible. The pages:
+ * the first, every k-th (about 32 in all), three consecutive ones in the
+ * middle, the last. After each, the whole screen must be exactly the
+ * scene so far.
+ */
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int test_each_page_alone_reaches_screen(void)
+{
+	size_t npages = visible_pages(), k = npages / 32 ? npages / 32 : 1;
+	size_t pages[64], n = 0, i, p;
+	double slowest = 0;
+	struct scene s;
+
+	for (p = 0; p < npages && n < 40; p += k)
+		pages[n++] = p;
+	pages[n++] = npages / 2 + 1;
+	pages[n++] = npages / 2 + 2;
+	pages[n++] = npages / 2 + 3;
+	pages[n++] = npages - 1;
+	qsort(pages, n, sizeof(pages[0]), cmp_size);
+	for (i = 1, p = 1; i < n; i++)		/* drop duplicates */
+		if (pages[i] != pages[p - 1])
+			pages[p++] = pages[i];
+	n = p;
+	if (reset(&s, 0x202020))
+		return fail("could not clear the screen: %s", why);
+	for (i = 0; i < n; i++) {
+		struct page_write w = { &fb, &s, pages[i], colours[i % NCOLOURS] };
+		double t0 = now_ms(), shown;
+
+		if (guarded(page_write_fn, &w))
+			return fail("SIGBUS writing page %zu", pages[i]);
+		if (fsync(fb.fd))
+			return fail("fsync after page %zu: %s", pages[i],
+				    strerror(errno));
+		shown = oracle_wait(&fb, &s, t0, DEADLINE_MS, why, sizeof(why));
+		if (shown < 0)
+			return fail("page %zu (%zu of %zu written, one per flush) not on screen as expected after %d ms: %s",
+				    pages[i], i + 1, n, DEADLINE_MS, why);
+		if (shown > slowest)
+			slowest = shown;
+	}
+	diag("%zu pages of %zu (every %zu-th, 3 in the middle, the last), each alone, each on screen exactly; slowest %.1f ms",
+	     n, npages, k, slowest);
+	return pass();
+}
+
+/*
+ * Write @n pages through @f, fsync through it, and check the whole scene.
+ * 0, or a failed result naming @step.
+ */
+static int write_sync_check(struct fb *f, struct scene *s, const size_t *pages,
+			    const uint32_t *rgb, int n, const char *step)
+{
+	double t0 = now_ms();
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct page_write w = { f, s, pages[i], rgb[i] };
+
+		if (guarded(page_write_fn, &w))
+			return fail("%s: SIGBUS writing page %zu", step, pages[i]);
+	}
+	if (fsync(f->fd))
+		return fail("%s: fsync: %s", step, strerror(errno));
+	if (oracle_wait(&fb, s, t0, DEADLINE_MS, why, sizeof(why)) < 0)
+		return fail("%s: screen not as written after %d ms: %s", step,
+			    DEADLINE_MS, why);
+	return 0;
+}
+
+#define ALT_NODE "/tmp/fb-alt"
+
+/*
+ * A second device node for the same framebuffer (another inode, so
+ * another address_space unless fbdev maps every open through its own):
+ * both mapped, the mode set once. Writes alternate between them, one
+ * flush (fsync) and one screen check per step: A writes page 1; B writes
+ * page 1 (flushed before through A) and page 2; A writes page 1 again, a
+ * page it wrote before the last flush, so a new write fault must happen;
+ * and so on. The flush must write-protect every mapping, whichever node
+ * it came through and whichever mapped the page first: a PTE left
+ * writable takes the next write without a fault, and that write never
+ * reaches the screen.
+ */
+static int test_second_node_both_mapped(void)
+{
+	static const char *const steps[] = {
+		"A writes page 1",
+		"B writes page 1 (flushed before through A) and page 2",
+		"A writes page 1 again (must fault anew)",
+		"B writes pages 1 and 2 again (must fault anew)",
+		"A writes page 1 again, after B's flush (must fault anew)",
+		"B writes pages 1 and 2 again, after A's flush (must fault anew)",
+	};
+	size_t np = visible_pages(), pages[2] = { np / 4, np / 2 };
+	struct fb alt;
+	struct scene s;
+	unsigned int i;
+	int err, r = 1;
+
+	unlink(ALT_NODE);
+	if (mknod(ALT_NODE, S_IFCHR | 0600, makedev(29, fb_minor(&fb))))
+		return fail("mknod %s (29, %u): %s", ALT_NODE, fb_minor(&fb),
+			    strerror(errno));
+	err = fb_open_nomodeset(&alt, ALT_NODE);
+	if (err) {
+		unlink(ALT_NODE);
+		return fail("open and mmap %s: %s", ALT_NODE, strerror(-err));
+	}
+	if (strcmp(alt.id, fb.id) || alt.len != fb.len) {
+		fail("%s is %s (%zu bytes), want %s (%zu bytes)", ALT_NODE,
+		     alt.id, alt.len, fb.id, fb.len);
+		goto out;
+	}
+	if (reset(&s, 0x000040)) {
+		fail("could not clear the screen: %s", why);
+		goto out;
+	}
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		uint32_t c[2] = { colours[(2 * i) % NCOLOURS],
+				  colours[(2 * i + 1) % NCOLOURS] };
+		char step[128];
+
+		snprintf(step, sizeof(step), "step %u, %s", i + 1, steps[i]);
+		if (write_sync_check(i % 2 ? &alt : &fb, &s, pages, c,
+				     i % 2 ? 2 : 1, step))
+			goto out;
+	}
+	r = pass();
+out:
+	fb_close(&alt);
+	unlink(ALT_NODE);
+	return r;
+}
+
+/*
+ * mprotect() read-only and back to read-write makes the dirty PTEs of a
+ * write-notify mapping writable again without a fault: the flush must
+ * leave them clean, or the next write is never seen.
+ */
+static int test_mprotect_keeps_tracking(void)
+{
+	size_t p = visible_pages() / 3;
+	struct scene s;
+	uint32_t c = 0xff8000;
+
+	if (reset(&s, 0x004000))
+		return fail("could not clear the screen: %s", why);
+	if (write_sync_check(&fb, &s, &p, &c, 1, "first write"))
+		return 1;
+	if (mprotect(fb.mem, fb.len, PROT_READ) ||
+	    mprotect(fb.mem, fb.len, PROT_READ | PROT_WRITE))
+		return fail("mprotect: %s", strerror(errno));
+	c = 0x0080ff;
+	if (write_sync_check(&fb, &s, &p, &c, 1,
+			     "write after mprotect(PROT_READ) and back"))
+		return 1;
+	return pass();
+}
+
+/*
+ * Where the framebuffer memory is: a shadow buffer is a vmalloc of
+ * smem_len bytes, so VmallocUsed >= smem_len with one and < smem_len
+ * without (DRM's fbdev writing the driver's buffer directly). The
+ * expectation comes from the command line.
+ */
+static enum { EXPECT_NOTHING, EXPECT_DIRECT, EXPECT_SHADOW } expect;
+
+static int test_fbdev_memory_mode(void)
+{
+	unsigned long long kb = 0, used;
+	char line[128];
+	int found = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return fail("/proc/meminfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmallocUsed: %llu kB", &kb) == 1)
+			found = 1;
+	fclose(f);
+	if (!found)
+		return fail("no VmallocUsed line in /proc/meminfo");
+	used = kb * 1024;
+	diag("%s: VmallocUsed %llu bytes, smem_len %u bytes", fb.id, used,
+	     fb.fix.smem_len);
+	switch (expect) {
+	case EXPECT_DIRECT:
+		if (used >= fb.fix.smem_len)
+			return fail("want direct (no shadow buffer): VmallocUsed %llu bytes >= smem_len %u bytes",
+				    used, fb.fix.smem_len);
+		return pass();
+	case EXPECT_SHADOW:
+		if (used < fb.fix.smem_len)
+			return fail("want a shadow buffer: VmallocUsed %llu bytes < smem_len %u bytes",
+				    used, fb.fix.smem_len);
+		return pass();
+	default:
+		return fail("no expectation given (--expect-direct or --expect-shadow); VmallocUsed %llu bytes, smem_len %u bytes",
+			    used, fb.fix.smem_len);
+	}
+}
+
+static int option(const char *arg)
+{
+	if (!strcmp(arg, "--expect-direct"))
+		expect = EXPECT_DIRECT;
+	else if (!strcmp(arg, "--expect-shadow"))
+		expect = EXPECT_SHADOW;
+	else
+		return -1;
+	return 0;
+}
+
 static const struct fbtest tests[] = {
 	{ "geometry_matches_screen", test_geometry_matches_screen },
+	{ "fbdev_memory_mode", test_fbdev_memory_mode },
 	{ "mmap_write_is_deferred", test_mmap_write_is_deferred },
 	{ "fsync_flushes_at_once", test_fsync_flushes_at_once },
 	{ "rewrite_shows_latest", test_rewrite_shows_latest },
 	{ "scattered_pages_exact", test_scattered_pages_exact },
+	{ "each_page_alone_reaches_screen", test_each_page_alone_reaches_screen },
+	{ "second_node_both_mapped", test_second_node_both_mapped },
+	{ "mprotect_keeps_tracking", test_mprotect_keeps_tracking },
 	{ "write_and_pwrite", test_write_and_pwrite },
 };
 
 int main(int argc, char **argv)
 {
-	return fbtest_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]),
-			   &fb, &cur);
+	static const struct fbtest_suite suite = {
+		.tests = tests,
+		.ntests = sizeof(tests) / sizeof(tests[0]),
+		.cur = &cur,
+		.fb = &fb,
+		.option = option,
+	};
+
+	return fbtest_main(argc, argv, &suite);
 }
