@@ -1,10 +1,13 @@
 # The pipeline, one target per step; each is a script under scripts/.
-#   make demo     fetch, build the patched kernel, boot it, draw a test card
-#   make check    every test (what .ci/run runs)
-#   make fetch    base tree + series in work/linux
-#   make export   regenerate patches/ from work/linux (after committing there)
-#   make bench    the benchmark (not part of check)
-.PHONY: demo check fetch export build initramfs bench clean
+#   make demo        fetch, build the patched kernel, boot it, draw a test card
+#   make check       every test (what .ci/run runs)
+#   make fetch       base tree + each submission in work/linux
+#   make export      regenerate patches/ from work/linux (after committing there)
+#   make submission  the submissions signed by you, ready for git send-email
+#   make bench       the benchmark (not part of check)
+#   make clean       every build folder, run and result; keeps the trees and
+#                    the download (make distclean removes all of work/)
+.PHONY: demo check fetch export build initramfs submission bench clean distclean
 
 demo:
 	scripts/demo.sh
@@ -18,7 +21,13 @@ build:
 	scripts/build.sh series
 initramfs:
 	scripts/initramfs.sh
+submission:
+	scripts/prepare.sh
 bench:
 	scripts/bench.sh
 clean:
-	rm -rf work/build work/runs work/check work/demo
+	rm -rf work/*/build work/runs work/check work/demo work/bench \
+		work/guest work/initramfs.cpio.gz work/submission work/submission-test \
+		work/submission-refused work/kernels work/prefix/warnings
+distclean:
+	rm -rf work

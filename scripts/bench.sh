@@ -5,6 +5,7 @@
 # stdout, work/bench/bench.csv and work/bench/bench.png.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+stop_on_signals
 
 need_pkgs qemu-system-x86_64 qemu-system-x86 /usr/bin/python3 python3 \
 	gnuplot gnuplot-nox

@@ -1,70 +1,83 @@
 #!/bin/bash
 # Build a kernel variant out of tree, with ccache:
 #
-#   build.sh base      test kernel from the pristine base (tag "base")
-#   build.sh series    test kernel from work/linux (base + the series)
 #   build.sh VARIANT [TARGETS or make variables such as W=1]
 #
-# The config is tinyconfig plus the variant's fragments under config/ (the
-# case below). The build folder is objdir VARIANT (scripts/lib.sh), the log
-# work/logs/build-VARIANT.log.
+# Each variant is a tree and a list of config fragments (the table below);
+# the config is tinyconfig of the variant's architecture plus the
+# fragments under config/. The build folder is objdir VARIANT
+# (scripts/lib.sh), the log work/logs/build-VARIANT.log. Without targets,
+# the variant's kernel image is built.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+stop_on_signals
 
 variant=${1:?usage: build.sh VARIANT [make targets...]}
 shift
-targets=("${@:-bzImage}")
 
 need_pkgs gcc gcc make make flex flex bison bison bc bc ccache ccache \
 	/usr/include/libelf.h libelf-dev /usr/include/openssl/ssl.h libssl-dev \
 	perl perl
 
 [ -d "$LINUX/.git" ] || "$TOP/scripts/fetch.sh"
-# worktree_at PATH REV: a detached worktree of work/linux at REV.
-worktree_at() {
-	if [ ! -d "$1" ]; then
-		mkdir -p "$(dirname "$1")"
-		git -C "$LINUX" worktree add -q --detach "$1" "$2"
-		# Same hidden .gitignore fix as work/linux (see fetch.sh).
-		sed -i '/^# Debian packaging: ignore everything/,$d' "$1/.gitignore"
-		git -C "$1" update-index --skip-worktree .gitignore
-	fi
-}
 
-# patched_worktree PATH REV PATCH...: a worktree at REV with bench-only or
-# test-only patches applied on top, uncommitted; made anew at each build.
+# patched_worktree PATH REV PATCH...: a worktree at REV with test-only or
+# bench-only patches applied on top, uncommitted; made anew at each build.
 patched_worktree() {
 	local wt=$1 rev=$2; shift 2
+	[ -d "$wt" ] && git -C "$wt" reset -q --hard
 	worktree_at "$wt" "$rev"
-	git -C "$wt" checkout -q --detach "$rev"
-	git -C "$wt" reset -q --hard
 	git -C "$wt" apply "$@" ||
 		die "patch does not apply to $rev in $wt: $*"
 }
 
+arch=x86_64
 # Each variant: its tree and its config fragments (config/NAME.config).
 case $variant in
-base)    src=$LINUX_BASE; worktree_at "$src" base; frags="test" ;;
+# the test kernels: base, and base + every submission (work/stack/linux)
+base)       src=$LINUX_BASE; worktree_at "$src" base; frags="test" ;;
+series)     src=$LINUX_STACK; stack_tree >/dev/null; frags="test" ;;
+kunit)      src=$LINUX_STACK; stack_tree >/dev/null; frags="test kunit" ;;
+# the kernel's bug detectors, on the stack plus the test-only hooks of
+# patches-test/, and on the base as the negative control of the log oracle
+debug|kmemleak)
+	src=$WORK/debug/linux
+	patched_worktree "$src" "$(stack_tree)" "$TOP"/patches-test/*.patch
+	frags="test $variant" ;;
 base-debug) src=$LINUX_BASE; worktree_at "$src" base; frags="test debug" ;;
-series)  src=$LINUX; frags="test" ;;
-kunit)   src=$LINUX; frags="test kunit" ;;
-# the series plus the test-only hooks of patches-test/
-debug)
-	src=$WORK/debug/linux; frags="test debug"
-	patched_worktree "$src" series "$TOP"/patches-test/*.patch ;;
-compile) src=$LINUX; frags="test compile" ;;
-# a worktree that check-patches.sh moves from one patch to the next
-prefix)  src=$LINUX_PREFIX; worktree_at "$src" base; frags="test compile" ;;
-nodefio) src=$LINUX; frags="nodefio" ;;
-# the benchmark's kernels: base and series with the bench-only knobs
+# compile coverage of every deferred-I/O user, and fbdev without it
+compile)    src=$LINUX_STACK; stack_tree >/dev/null; frags="test compile" ;;
+nodefio)    src=$LINUX_STACK; stack_tree >/dev/null; frags="nodefio" ;;
+# the build matrix: a worktree that check-patches.sh moves from one patch
+# to the next, built in four configurations
+prefix-x86_64)  src=$LINUX_PREFIX; frags="test compile" ;;
+prefix-modules) src=$LINUX_PREFIX; frags="test compile modules" ;;
+prefix-i386)    src=$LINUX_PREFIX; frags="i386 compile"; arch=i386 ;;
+prefix-arm64)   src=$LINUX_PREFIX; frags="arm64"; arch=arm64 ;;
+# the benchmark's kernels: base and the stack, with the bench-only knobs
 bench-base)
 	src=$WORK/bench-base/linux; frags="test"
-	patched_worktree "$src" base "$TOP"/bench/0001-*.patch ;;
+	patched_worktree "$src" base "$TOP"/bench/base-*.patch ;;
 bench-series)
 	src=$WORK/bench-series/linux; frags="test"
-	patched_worktree "$src" series "$TOP"/bench/0001-*.patch "$TOP"/bench/0002-*.patch ;;
-*) die "unknown variant '$variant' (base base-debug series kunit debug compile prefix nodefio bench-base bench-series)" ;;
+	patched_worktree "$src" "$(stack_tree)" "$TOP"/bench/series-*.patch ;;
+*) die "unknown variant '$variant' (base series kunit debug kmemleak base-debug compile nodefio prefix-x86_64 prefix-modules prefix-i386 prefix-arm64 bench-base bench-series)" ;;
 esac
+[ -d "$src" ] || die "no tree for $variant at $src"
+
+cross=()
+case $arch in
+x86_64) image=arch/x86/boot/bzImage ;;
+i386)   image=arch/x86/boot/bzImage; cross=(ARCH=i386) ;;
+arm64)
+	need_pkgs aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+	image=arch/arm64/boot/Image
+	cross=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) ;;
+esac
+targets=("${@:-$image}")
+
+# The architecture's own fragment first, when there is one.
+[ -f "$TOP/config/arch-$arch.config" ] && frags="arch-$arch $frags"
 fragments=()
 for f in $frags; do fragments+=("$TOP/config/$f.config"); done
 for f in "${fragments[@]}"; do
@@ -73,10 +86,15 @@ done
 
 out=$(objdir "$variant")
 mkdir -p "$out"
-make_k() { make -C "$src" O="$out" CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
+cc=gcc
+[ "$arch" = arm64 ] && cc=aarch64-linux-gnu-gcc
+make_k() {
+	make -C "$src" O="$out" "${cross[@]}" CC="ccache $cc" \
+		HOSTCC="ccache gcc" "$@"
+}
 
 # Regenerate .config only when the fragments changed.
-stamp=$(cat "${fragments[@]}" | sha256sum | cut -d' ' -f1)
+stamp=$( (echo "$arch"; cat "${fragments[@]}") | sha256sum | cut -d' ' -f1)
 if [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments" 2>/dev/null)" != "$stamp" ]; then
 	cfg() {
 		make_k tinyconfig &&
@@ -85,20 +103,25 @@ if [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments" 2>/dev/null)" != "$stam
 		make_k olddefconfig
 	}
 	run_logged "$LOGS/config-$variant.log" "configure $variant" cfg
-	# Every option a fragment asks for must have survived olddefconfig.
+	# Every option the fragments ask for (the last one that names it
+	# wins, as in merge_config.sh) must have survived olddefconfig.
+	# With LENIENT_CONFIG=1 (a tree stepped through the series), an option
+	# that this tree does not know yet is left out.
 	bad=0
-	for f in "${fragments[@]}"; do
-		while IFS= read -r line; do
-			case $line in CONFIG_*=*) ;; *) continue ;; esac
-			if [ "${line#*=}" = n ]; then
-				grep -qE "^${line%%=*}=[ym]$" "$out/.config" || continue
-			else
-				grep -qxF "$line" "$out/.config" && continue
-			fi
-			echo "config: $line from ${f#$TOP/} did not take effect" >&2
-			bad=1
-		done <"$f"
-	done
+	while IFS=' ' read -r line f; do
+		if [ "${LENIENT_CONFIG:-0}" = 1 ] &&
+		   ! grep -qE "^(# )?${line%%=*}[= ]" "$out/.config"; then
+			continue
+		fi
+		if [ "${line#*=}" = n ]; then
+			grep -qE "^${line%%=*}=[ym]$" "$out/.config" || continue
+		else
+			grep -qxF "$line" "$out/.config" && continue
+		fi
+		echo "config: $line from ${f#$TOP/} did not take effect" >&2
+		bad=1
+	done < <(awk '/^CONFIG_[A-Za-z0-9_]+=/ { split($0, kv, "="); want[kv[1]] = $0 " " FILENAME }
+		END { for (k in want) print want[k] }' "${fragments[@]}")
 	[ $bad = 0 ] || die "unmet config options (dependencies missing?), see $out/.config"
 	echo "$stamp" >"$out/.fragments"
 fi

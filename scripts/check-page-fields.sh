@@ -1,21 +1,30 @@
 #!/bin/bash
-# The converted deferred-I/O code must not use page->lru, nor page->index
-# as the framebuffer offset. The one place allowed to touch page->index is
-# the core's fault handler, which sets it (with page->mapping) for the
-# rmap walk of page_mkclean().
+# Deferred I/O borrows no struct page field: the converted code must not
+# use page->lru or the old pagelist, nor page->index as the framebuffer
+# offset, and the core (fb_defio.c) must not write page->mapping or
+# page->index at all. Fails when a file to check is missing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-cd "$LINUX"
-bad=0
+tree=${1:-$LINUX_STACK}
+[ -d "$tree" ] || die "no tree at $tree (make fetch)"
+cd "$tree"
+bad=0 n=0
 for f in $DEFIO_USERS include/linux/fb.h; do
+	[ -f "$f" ] || { echo "missing: $f"; bad=1; continue; }
+	n=$((n + 1))
 	hits=$(grep -nE -- '->lru\b|(page|cur)->index\b|pagelist\b' "$f" |
-		grep -v 'page->index = vmf->pgoff;' |
 		grep -vE '^[0-9]+:\s*(/?\*|//)' || true)
 	if [ -n "$hits" ]; then
 		printf '%s:\n%s\n' "$f" "$hits"
 		bad=1
 	fi
 done
-[ $bad = 0 ] && echo "no page->lru, page->index or pagelist in $(echo $DEFIO_USERS | wc -w) files"
+core=drivers/video/fbdev/core/fb_defio.c
+hits=$(grep -nE -- '->(mapping|index)\s*=[^=]' "$core" || true)
+if [ -n "$hits" ]; then
+	printf '%s writes a struct page field:\n%s\n' "$core" "$hits"
+	bad=1
+fi
+[ $bad = 0 ] && echo "$n files: no page->lru, page->index or pagelist; $core assigns no ->mapping or ->index"
 exit $bad

@@ -1,60 +1,93 @@
 #!/bin/bash
-# What a maintainer runs on every patch, for each prefix of the series in
-# a worktree (work/prefix/linux) with config/compile.config:
+# What a maintainer and the build robots run on every patch: each prefix of
+# each submission (lib.sh: SUBMISSIONS), alone on the base, in the worktree
+# work/prefix/linux, built in four configurations:
 #
-#  - the patch builds on its own: the objects of every .c file the series
-#    has touched so far and of every deferred-I/O user (they include the
-#    changed headers), with W=1: no warning that the base does not have;
-#  - sparse (C=2) on the same objects at the base and with the whole
-#    series: nothing new;
-#  - scripts/kernel-doc -none on the touched files with the whole series:
-#    no warning that the base does not have.
+#   x86_64   test kernel + config/compile.config, everything built in
+#   modules  the same with fbdev, DRM and every converted driver as modules
+#            (config/modules.config); the fbdev core's directory is built
+#            too, so that composite objects such as fb.o are linked
+#   i386     32-bit (config/i386.config + compile.config)
+#   arm64    the users that build there (config/arm64.config), with
+#            Debian's aarch64 cross compiler
 #
-# Warnings are compared by file and message (line numbers move). Prints
-# one result line per check, "ok NAME" or "not ok NAME", for check.sh.
+# For each configuration, the objects are the deferred-I/O users that it
+# reaches (a user that a configuration must reach and does not is a
+# failure) and every .c file the submission touches, all with W=1: no
+# warning (by file and message; line numbers move) that the base does not
+# have. Then, on the whole stack: modpost of the module configuration
+# (every module links, every symbol it needs is exported), sparse (C=2) and
+# scripts/kernel-doc on the touched files: nothing new against the base.
+#
+# Prints one result line per check, "ok NAME" or "not ok NAME", for
+# check.sh, and the warning counts per configuration on stderr.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+stop_on_signals
 
-need_pkgs sparse sparse
-head=$(git -C "$LINUX" rev-parse HEAD)
-mapfile -t commits < <(git -C "$LINUX" rev-list --reverse base..HEAD)
+need_pkgs sparse sparse aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+CONFIGS="x86_64 modules i386 arm64"
 wdir=$WORK/prefix/warnings
+rm -rf "$wdir"
 mkdir -p "$wdir"
+worktree_at "$LINUX_PREFIX" base
 
-# Objects to build: the .c files touched by the whole series (a file the
-# series adds and includes from another, like fb_defio_test.c, has no
-# object of its own) and the deferred-I/O users.
-objects() {
-	{ echo "$DEFIO_USERS"
-	  git -C "$LINUX" diff --name-only --diff-filter=M base "$head" -- '*.c'
-	} | sort -u | sed 's/\.c$/.o/'
+# users CONFIG: the deferred-I/O users a configuration must build.
+users() {
+	case $1 in
+	arm64) echo "$DEFIO_USERS" | grep -vE 'hyperv_fb|vmwgfx|hecubafb' ;;
+	*) echo "$DEFIO_USERS" ;;
+	esac
 }
-objs=$(objects)
 
-# warnings LOG: "file: message" of every warning in a build log.
+# touched: every .c file that a submission changes (new files included).
+touched() {
+	local s
+	for s in $SUBMISSIONS; do
+		git -C "$LINUX" diff --name-only --diff-filter=AM base "$s" -- '*.c'
+	done | sort -u
+}
+
+# warnings LOG: "file: message" of every warning and error in a build log.
 warnings() {
 	sed -nE 's#^(\.\./)*([^ :]+):[0-9]+(:[0-9]+)?: (warning|error): (.*)$#\2: \5#p' "$1" |
 		sort -u
 }
 
-# build_at REV NAME [make variables]: build $objs at REV, keep the warnings.
+# build_at REV CONFIG NAME [make variables]: build the configuration's
+# objects that exist at REV, keep the warnings in $wdir/CONFIG/NAME.
+# With FULL=1 every object is built again (ccache replays the warnings of
+# what it has seen before); otherwise make rebuilds what the checkout of
+# REV changed, which is where a patch can add a warning. Returns non-zero
+# when the build fails.
 build_at() {
-	local rev=$1 name=$2; shift 2
-	git -C "$LINUX_PREFIX" checkout -q --detach "$rev" 2>/dev/null ||
-		"$TOP/scripts/build.sh" prefix prepare >/dev/null   # makes the worktree
+	local rev=$1 cfg=$2 name=$3; shift 3
+	local variant=prefix-$cfg out o objs=() rc=0
 	git -C "$LINUX_PREFIX" checkout -q --detach "$rev"
-	local out o
-	out=$(objdir prefix)
-	# shellcheck disable=SC2086
-	for o in $objs; do rm -f "$out/$o"; done
-	local ok=0
-	# shellcheck disable=SC2086
-	"$TOP/scripts/build.sh" prefix "$@" $objs >/dev/null 2>&1 || ok=1
-	warnings "$LOGS/build-prefix.log" >"$wdir/$name"
-	return $ok
+	out=$(objdir "$variant")
+	mkdir -p "$wdir/$cfg"
+	# Configure again when the Kconfig files changed since this
+	# configuration's last build: options come and go with the patches.
+	local last
+	last=$(cat "$wdir/$cfg.rev" 2>/dev/null || echo none)
+	if [ "$last" = none ] ||
+	   ! git -C "$LINUX_PREFIX" diff --quiet "$last" "$rev" -- ':(glob)**/Kconfig*'; then
+		rm -f "$out/.fragments"
+	fi
+	echo "$rev" >"$wdir/$cfg.rev"
+	while read -r o; do
+		[ -f "$LINUX_PREFIX/${o%.o}.c" ] || continue
+		objs+=("$o")
+		if [ "${FULL:-0}" = 1 ]; then rm -f "$out/$o"; fi
+	done <"$wdir/$cfg.objects"
+	[ "$cfg" = modules ] && objs+=(drivers/video/fbdev/core/)
+	LENIENT_CONFIG=1 "$TOP/scripts/build.sh" "$variant" "$@" "${objs[@]}" \
+		>/dev/null 2>&1 || rc=1
+	warnings "$LOGS/build-$variant.log" >"$wdir/$cfg/$name"
+	return $rc
 }
 
-result() {	# result OK NAME DETAIL-FILE
+result() {	# result RC NAME DETAIL-FILE
 	if [ "$1" = 0 ]; then
 		echo "ok $2"
 	else
@@ -63,30 +96,75 @@ result() {	# result OK NAME DETAIL-FILE
 	fi
 }
 
-build_at base base W=1 || { echo "not ok w1_base_builds"; exit 1; }
-build_at base base-sparse C=2 || { echo "not ok sparse_base_builds"; exit 1; }
-
-n=0
-for c in "${commits[@]}"; do
-	n=$((n + 1))
-	name=$(printf 'patch_%02d_builds_without_new_warnings' "$n")
-	subj=$(git -C "$LINUX" log -1 --format=%s "$c")
-	rc=0
-	build_at "$c" "$n" W=1 || rc=$?
-	comm -13 "$wdir/base" "$wdir/$n" >"$wdir/$n.new"
-	[ -s "$wdir/$n.new" ] && rc=1
-	[ $rc = 0 ] || echo "patch $n ($subj): build failed or new warnings:" >&2
-	result $rc "$name" "$wdir/$n.new"
+# Which objects each configuration reaches: build everything at the top of
+# the stack with make -k and see what was made.
+stack=$(stack_tree)
+all=$( { users x86_64; touched; } | sort -u | sed 's/\.c$/.o/')
+for cfg in $CONFIGS; do
+	variant=prefix-$cfg
+	out=$(objdir "$variant")
+	git -C "$LINUX_PREFIX" checkout -q --detach "$stack"
+	rm -f "$out/.fragments"
+	echo "$stack" >"$wdir/$cfg.rev"
+	# shellcheck disable=SC2086
+	"$TOP/scripts/build.sh" "$variant" prepare >/dev/null ||
+		{ echo "not ok matrix_${cfg}_configures"; tail -n 20 "$LOGS/build-$variant.log" >&2; exit 1; }
+	# shellcheck disable=SC2086
+	for o in $all; do rm -f "$out/$o"; done
+	# shellcheck disable=SC2086
+	"$TOP/scripts/build.sh" "$variant" -k $all >/dev/null 2>&1 || true
+	for o in $all; do [ -f "$out/$o" ] && echo "$o"; done >"$wdir/$cfg.objects"
+	missing=$(users "$cfg" | sed 's/\.c$/.o/' | grep -vxF -f "$wdir/$cfg.objects" || true)
+	if [ -n "$missing" ]; then
+		echo "$cfg: not built (not reached by the configuration, or does not compile): $missing" \
+			>"$wdir/$cfg.missing"
+		result 1 "matrix_${cfg}_reaches_every_user" "$wdir/$cfg.missing"
+	else
+		echo "ok matrix_${cfg}_reaches_every_user"
+	fi
+	FULL=1 build_at base "$cfg" base W=1 ||
+		{ echo "not ok matrix_${cfg}_base_builds"; tail -n 20 "$LOGS/build-$variant.log" >&2; exit 1; }
 done
 
+for s in $SUBMISSIONS; do
+	n=0
+	for c in $(git -C "$LINUX" rev-list --reverse "base..$s"); do
+		n=$((n + 1))
+		name=$(printf '%s/patch_%02d_builds_without_new_warnings' "$s" "$n")
+		subj=$(git -C "$LINUX" log -1 --format=%s "$c")
+		rc=0
+		: >"$wdir/$s-$n.new"
+		for cfg in $CONFIGS; do
+			if ! build_at "$c" "$cfg" "$s-$n" W=1; then
+				rc=1
+				echo "$cfg: the build fails (log: work/logs/build-prefix-$cfg.log)" >>"$wdir/$s-$n.new"
+			fi
+			comm -13 "$wdir/$cfg/base" "$wdir/$cfg/$s-$n" | sed "s/^/$cfg: /" >>"$wdir/$s-$n.new"
+		done
+		[ -s "$wdir/$s-$n.new" ] && rc=1
+		[ $rc = 0 ] || echo "$s patch $n ($subj): build failed or new warnings:" >&2
+		result $rc "$name" "$wdir/$s-$n.new"
+	done
+done
+
+# The whole stack, once: every module links (modpost).
+git -C "$LINUX_PREFIX" checkout -q --detach "$stack"
 rc=0
-build_at "$head" head-sparse C=2 || rc=$?
-comm -13 "$wdir/base-sparse" "$wdir/head-sparse" >"$wdir/sparse.new"
+"$TOP/scripts/build.sh" prefix-modules modules >/dev/null 2>&1 || rc=1
+warnings "$LOGS/build-prefix-modules.log" >"$wdir/modpost"
+grep -E 'ERROR:|undefined!' "$LOGS/build-prefix-modules.log" >>"$wdir/modpost" || true
+result $rc modules_link_and_pass_modpost "$wdir/modpost"
+
+# sparse on the x86_64 objects, base against the whole stack.
+rc=0
+FULL=1 build_at base x86_64 base-sparse C=2 || rc=1
+FULL=1 build_at "$stack" x86_64 stack-sparse C=2 || rc=1
+comm -13 "$wdir/x86_64/base-sparse" "$wdir/x86_64/stack-sparse" >"$wdir/sparse.new"
 [ -s "$wdir/sparse.new" ] && rc=1
 result $rc sparse_nothing_new "$wdir/sparse.new"
 
-# kernel-doc on the touched source files, base against the whole series.
-files=$(git -C "$LINUX" diff --name-only base "$head" -- '*.c' '*.h')
+# kernel-doc on the touched source files, base against the whole stack.
+files=$(for s in $SUBMISSIONS; do git -C "$LINUX" diff --name-only base "$s" -- '*.c' '*.h'; done | sort -u)
 kdoc() {	# kdoc REV OUT
 	git -C "$LINUX_PREFIX" checkout -q --detach "$1"
 	local f
@@ -97,8 +175,19 @@ kdoc() {	# kdoc REV OUT
 	done | sort -u >"$2"
 }
 kdoc base "$wdir/kdoc-base"
-kdoc "$head" "$wdir/kdoc-head"
-comm -13 "$wdir/kdoc-base" "$wdir/kdoc-head" >"$wdir/kdoc.new"
+kdoc "$stack" "$wdir/kdoc-stack"
+comm -13 "$wdir/kdoc-base" "$wdir/kdoc-stack" >"$wdir/kdoc.new"
 rc=0; [ -s "$wdir/kdoc.new" ] && rc=1
 result $rc kernel_doc_nothing_new "$wdir/kdoc.new"
-echo "base already has: $(wc -l <"$wdir/base") W=1, $(wc -l <"$wdir/base-sparse") sparse, $(wc -l <"$wdir/kdoc-base") kernel-doc warnings in these files" >&2
+
+# The matrix in numbers: per configuration, objects built, warnings the
+# base has in them, and warnings any patch added.
+{
+	printf '%-8s %8s %14s %20s\n' config objects "base warnings" "new, any patch"
+	for cfg in $CONFIGS; do
+		new=$(cat "$wdir"/*.new 2>/dev/null | grep -c "^$cfg: " || true)
+		printf '%-8s %8s %14s %20s\n' "$cfg" "$(wc -l <"$wdir/$cfg.objects")" \
+			"$(wc -l <"$wdir/$cfg/base")" "$new"
+	done
+	echo "sparse: base $(wc -l <"$wdir/x86_64/base-sparse"), stack $(wc -l <"$wdir/x86_64/stack-sparse"); kernel-doc: base $(wc -l <"$wdir/kdoc-base"), stack $(wc -l <"$wdir/kdoc-stack")"
+} | tee "$wdir/matrix.txt" >&2

@@ -2,12 +2,15 @@
 # The test command (make check, .ci/run): every check of the project, each
 # recorded as one result, ending with the line "N passed, N failed".
 #
-#   check.sh [STEP...]   steps: tree series kernels screen kunit stress (default: all)
+#   check.sh [STEP...]   steps: tree series kernels screen kunit debug leaks
+#                        (default: all, in that order)
+#
+# A result is "ok NAME" or "not ok NAME". Nothing is skipped: a check that
+# cannot run fails, saying why.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+stop_on_signals
 
-KERNELS="base series"
-DISPLAYS_UNDER_TEST="virtio cirrus bochs"
 RES=$WORK/check/results
 mkdir -p "$WORK/check" "$LOGS"
 : >"$RES"
@@ -22,7 +25,7 @@ record() {	# record ok|"not ok" NAME
 # tail is shown when it fails.
 check() {
 	local name=$1; shift
-	local log=$LOGS/check-$name.log t=$SECONDS
+	local log=$LOGS/check-${name//\//_}.log t=$SECONDS
 	if "$@" >"$log" 2>&1 </dev/null; then
 		record ok "$name ($((SECONDS - t))s)"
 		return 0
@@ -32,70 +35,133 @@ check() {
 	return 1
 }
 
-# A guest run: qemu.py records one result per test (and one for the
-# kernel log) in its own results file, which is added to ours.
-guest() {	# guest KERNEL DISPLAY COMMAND...
-	local kernel=$1 display=$2; shift 2
-	local out=$WORK/runs/$kernel-$display-$1
+# results CMD...: a command that prints result lines itself (and its
+# commentary on stderr, kept in a log); its results are added to ours. It
+# must print at least one.
+results() {
+	local name=$1; shift
+	local log=$LOGS/check-$name.log out
+	out=$("$@" 2>"$log" | tee /dev/stderr)
+	grep -E '^(ok|not ok) ' <<<"$out" >>"$RES"
+	if ! grep -qE '^(ok|not ok) ' <<<"$out"; then
+		record "not ok" "$name (no result; log: ${log#$TOP/})"
+		tail -n 20 "$log"
+	fi
+}
+
+# guest KERNEL DISPLAY RUN COMMAND...: boot a kernel variant with the guest
+# program; qemu.py records one result per test and per property of the
+# boot (kernel log, taint, exit status, no timeout) in RUN's results file,
+# which is added to ours.
+guest() {
+	local kernel=$1 display=$2 run=$3; shift 3
+	local out=$WORK/runs/$kernel-$run
 	say "boot $kernel kernel on $display: $*"
-	rm -f "$out/results"
-	boot "$kernel" "$display" "$out" --name "$kernel/$display/" \
-		--timeout 300 -- "$@"
-	if [ -f "$out/results" ]; then
+	rm -rf "$out"
+	boot "$kernel" "$display" "$out" --name "$kernel/$run/" \
+		--timeout 600 -- "$@"
+	if [ -s "$out/results" ]; then
 		cat "$out/results" >>"$RES"
 	else
-		record "not ok" "$kernel/$display: did not boot (see above)"
+		record "not ok" "$kernel/$run/boot (no results; see above)"
 	fi
+}
+
+# negative NAME KERNEL DISPLAY RUN RESULT PATTERN COMMAND...: a negative
+# control. The run must fail RESULT (one of its results, e.g.
+# kernel_log_clean), and its console must show PATTERN: proof that the
+# oracle sees the defect that this kernel is known to have. The run's own
+# results are not added: here, failing is the expected outcome.
+negative() {
+	local name=$1 kernel=$2 display=$3 run=$4 result=$5 pattern=$6; shift 6
+	local out=$WORK/runs/$kernel-$run
+	say "negative control on the $kernel kernel ($display): $*"
+	rm -rf "$out"
+	boot "$kernel" "$display" "$out" --name "$kernel/$run/" \
+		--timeout 600 -- "$@" >"$LOGS/check-$name.log" 2>&1
+	if grep -qxF "not ok $kernel/$run/$result" "$out/results" 2>/dev/null &&
+	   grep -qE "$pattern" "$out/console.log"; then
+		record ok "$name"
+	else
+		record "not ok" "$name (expected $kernel/$run/$result to fail with /$pattern/ on the console; log: work/logs/check-$name.log)"
+		tail -n 20 "$LOGS/check-$name.log"
+	fi
+}
+
+build() {	# build VARIANT: the variant's kernel, as a result
+	rm -f "$(objdir "$1")/arch/x86/boot/bzImage"
+	check "build_$1_kernel" "$TOP/scripts/build.sh" "$1"
 }
 
 need_pkgs qemu-system-x86_64 qemu-system-x86 /usr/bin/python3 python3 \
 	git git patch patch
 
-steps=${*:-tree series kernels screen kunit stress}
+steps=${*:-tree series kernels screen kunit debug leaks}
 for step in $steps; do
 	case $step in
 	tree)
-		check series_applies_to_base "$TOP/scripts/fetch.sh"
+		check series_fetched "$TOP/scripts/fetch.sh"
 		check patches_match_tree "$TOP/scripts/export.sh" --compare
+		for s in $SUBMISSIONS; do
+			check "${s}_applies_alone" "$TOP/scripts/apply-check.sh" "$s"
+		done
+		# shellcheck disable=SC2086
+		check submissions_apply_in_order "$TOP/scripts/apply-check.sh" $SUBMISSIONS
+		check patches_carry_no_identity "$TOP/scripts/prepare.sh" --check-unsigned
 		;;
 	series)
 		check checkpatch_strict "$TOP/scripts/checkpatch.sh"
-		check every_user_compiles "$TOP/scripts/compile-users.sh"
-		check no_page_lru_or_index_in_users "$TOP/scripts/check-page-fields.sh"
+		check no_struct_page_fields "$TOP/scripts/check-page-fields.sh"
 		check fbdev_builds_without_deferred_io \
 			"$TOP/scripts/build.sh" nodefio drivers/video/
-		say "every patch on its own: W=1, sparse, kernel-doc"
-		"$TOP/scripts/check-patches.sh" 2>"$LOGS/check-patches.log" | tee -a "$RES"
-		grep -q '^ok kernel_doc\|^not ok kernel_doc' "$RES" ||
-			{ record "not ok" "check_patches (log: work/logs/check-patches.log)"; tail -n 20 "$LOGS/check-patches.log"; }
+		say "the build matrix: every patch on its own, four configurations"
+		results check-patches "$TOP/scripts/check-patches.sh"
+		check prepare_refuses_placeholder_sender "$TOP/scripts/prepare.sh" --test-refusals
+		check prepare_makes_two_submissions "$TOP/scripts/prepare.sh" --test
 		;;
 	kernels)
-		for k in $KERNELS; do
-			rm -f "$(objdir "$k")/arch/x86/boot/bzImage"
-			check "build_${k}_kernel" "$TOP/scripts/build.sh" "$k"
-		done
+		build base
+		build series
 		check guest_initramfs "$TOP/scripts/initramfs.sh"
 		;;
 	screen)
-		for k in $KERNELS; do
-			for d in $DISPLAYS_UNDER_TEST; do
-				guest "$k" "$d" screen-tests
-			done
+		# The base keeps a shadow buffer everywhere; the series writes
+		# to virtio-gpu's and cirrus's GEM buffers directly.
+		for d in virtio cirrus bochs; do
+			guest base "$d" "$d" screen-tests --expect-shadow
 		done
+		guest series virtio virtio screen-tests --expect-direct
+		guest series cirrus cirrus screen-tests --expect-direct
+		guest series bochs bochs screen-tests --expect-shadow
+		guest series bochs+virtio two-fb two-fb-tests two_framebuffers_interleaved
+		# On the base, the two framebuffers share one list: one of
+		# them loses writes, and the test must see it.
+		negative negative_control/two_fb_test_sees_shared_list base \
+			bochs+virtio two-fb two_framebuffers_interleaved \
+			'DIFF [0-9]+ pixels' two-fb-tests two_framebuffers_interleaved
 		;;
 	kunit)
-		rm -f "$(objdir kunit)/arch/x86/boot/bzImage"
-		check build_kunit_kernel "$TOP/scripts/build.sh" kunit
+		build kunit
 		say "boot the KUnit kernel"
-		"$TOP/scripts/kunit.sh" 2>"$LOGS/check-kunit.log" | tee -a "$RES"
-		grep -q 'kunit/' "$RES" || record "not ok" "kunit (log: work/logs/check-kunit.log)"
+		results kunit "$TOP/scripts/kunit.sh"
 		;;
-	stress)
-		rm -f "$(objdir debug)/arch/x86/boot/bzImage"
-		check build_debug_kernel "$TOP/scripts/build.sh" debug
-		guest debug virtio stress-tests
+	debug)
+		build debug
+		guest debug virtio stress stress-tests
+		guest debug bochs+virtio two-fb-unbind two-fb-tests unbind_one_other_exact
+		# The log oracle must see a report where there is one: the
+		# base's virtio-gpu frees its device before the mode config.
+		build base-debug
+		negative negative_control/log_oracle_sees_base_use_after_free \
+			base-debug virtio unbind kernel_log_clean \
+			'BUG: KASAN: use-after-free' stress-tests unbind_while_mapped
 		;;
-	*) die "unknown step '$step' (steps: tree series kernels screen kunit stress)" ;;
+	leaks)
+		build kmemleak
+		guest kmemleak virtio leaks stress-tests unbind_while_mapped \
+			probe_without_memory kmemleak_clean
+		;;
+	*) die "unknown step '$step' (steps: tree series kernels screen kunit debug leaks)" ;;
 	esac
 done
 

@@ -5,6 +5,7 @@
 # shows as PNG files under work/demo/.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+stop_on_signals
 
 display=${1:-virtio}
 need_pkgs qemu-system-x86_64 qemu-system-x86 /usr/bin/python3 python3

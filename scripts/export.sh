@@ -1,39 +1,48 @@
 #!/bin/bash
-# The way back from the kernel tree to the repo: regenerate patches/ (one
-# file per commit in base..HEAD of work/linux, the cover letter from
-# patches/cover-letter.txt, and patches/series) with git format-patch.
+# The way back from the kernel tree to the repo: regenerate patches/NAME of
+# each submission (one file per commit in base..NAME of work/linux, the
+# cover letter from patches/NAME/cover-letter.txt, and patches/NAME/series)
+# with git format-patch.
 #
-#   export.sh            write patches/
-#   export.sh --compare  write nothing; exit 1 and show the difference when
-#                        patches/ is not what the tree exports
+#   export.sh [NAME...]            write patches/NAME (all submissions by default)
+#   export.sh --compare [NAME...]  write nothing; exit 1 and show the
+#                                  difference when patches/NAME is not
+#                                  what the tree exports
+#
+# A branch whose git am failed (make fetch) is refused: exporting it would
+# drop the patches that did not apply.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 mode=write
-[ "${1:-}" = --compare ] && mode=compare
-[ -d "$LINUX/.git" ] || die "no kernel tree at work/linux: run scripts/fetch.sh first"
-COVER=$PATCHES/cover-letter.txt
-[ -f "$COVER" ] || die "missing $COVER (first lines 'Subject:' and 'Prefix:', a blank line, then the body)"
+[ "${1:-}" = --compare ] && { mode=compare; shift; }
+names=${*:-$SUBMISSIONS}
+[ -d "$LINUX/.git" ] || die "no kernel tree at work/linux: run make fetch first"
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-subject=$(sed -n 's/^Subject: //p;/^$/q' "$COVER")
-prefix=$(sed -n 's/^Prefix: //p;/^$/q' "$COVER")
-[ -n "$subject" ] || die "$COVER has no 'Subject:' line"
-body=$(sed '1,/^$/d' "$COVER")
-
-cd "$LINUX"
-n=$(git rev-list --count base..HEAD)
-if [ "$n" -gt 0 ]; then
-	# The cover letter takes its date and sender from the last commit, so
-	# the same tree always exports the same files.
-	GIT_COMMITTER_DATE=$(git log -1 --format=%aD) \
-	GIT_COMMITTER_NAME=$(git log -1 --format=%an) \
-	GIT_COMMITTER_EMAIL=$(git log -1 --format=%ae) \
-	git format-patch -q --cover-letter --zero-commit --no-signature \
-		--subject-prefix="${prefix:-PATCH}" -o "$out" base..HEAD
-	python3 - "$out"/0000-cover-letter.patch "$subject" "$body" <<'PY'
+# format NAME DIR: what patches/NAME should hold, in DIR.
+format() {
+	local s=$1 dir=$2 cover=$PATCHES/$1/cover-letter.txt
+	[ -f "$cover" ] || die "missing $cover (first lines 'Subject:' and 'Prefix:', a blank line, then the body)"
+	local subject prefix body n
+	subject=$(sed -n 's/^Subject: //p;/^$/q' "$cover")
+	prefix=$(sed -n 's/^Prefix: //p;/^$/q' "$cover")
+	[ -n "$subject" ] || die "$cover has no 'Subject:' line"
+	body=$(sed '1,/^$/d' "$cover")
+	mkdir -p "$dir"
+	n=$(git -C "$LINUX" rev-list --count "base..$s")
+	[ "$n" -gt 0 ] || die "branch $s of work/linux has no commits on top of base"
+	# The cover letter takes its date and sender from the last commit,
+	# so the same tree always exports the same files.
+	GIT_COMMITTER_DATE=$(git -C "$LINUX" log -1 --format=%aD "$s") \
+	GIT_COMMITTER_NAME=$(git -C "$LINUX" log -1 --format=%an "$s") \
+	GIT_COMMITTER_EMAIL=$(git -C "$LINUX" log -1 --format=%ae "$s") \
+	git -C "$LINUX" format-patch -q --cover-letter --zero-commit \
+		--no-signature --subject-prefix="${prefix:-PATCH}" -o "$dir" \
+		"base..$s"
+	python3 - "$dir"/0000-cover-letter.patch "$subject" "$body" <<'PY'
 import sys
 path, subject, body = sys.argv[1:]
 text = open(path).read()
@@ -41,29 +50,37 @@ text = text.replace("*** SUBJECT HERE ***", subject, 1)
 text = text.replace("*** BLURB HERE ***", body, 1)
 open(path, "w").write(text)
 PY
-	(cd "$out" && ls [0-9]*.patch | grep -v '^0000-') >"$out/series"
-else
-	: >"$out/series"
-fi
+	(cd "$dir" && ls [0-9]*.patch | grep -v '^0000-') >"$dir/series"
+	cp "$cover" "$dir/"
+}
 
-if [ "$mode" = compare ]; then
-	ok=0
-	for f in "$out"/*; do
-		b=$(basename "$f")
-		if ! cmp -s "$f" "$PATCHES/$b"; then
-			echo "differs from the tree: patches/$b"
-			diff -u "$PATCHES/$b" "$f" 2>/dev/null | head -n 20 || true
-			ok=1
-		fi
-	done
-	for f in "$PATCHES"/*.patch; do
-		[ -e "$f" ] || continue
-		[ -e "$out/$(basename "$f")" ] || { echo "not in the tree: patches/$(basename "$f")"; ok=1; }
-	done
-	exit $ok
-fi
-
-rm -f "$PATCHES"/[0-9]*.patch
-cp "$out"/* "$PATCHES"/
-git -C "$LINUX" update-ref refs/series/applied HEAD
-say "exported $n patches to patches/ (series order in patches/series)"
+rc=0
+for s in $names; do
+	case " $SUBMISSIONS " in *" $s "*) ;; *) die "no submission '$s' (lib.sh: $SUBMISSIONS)" ;; esac
+	if [ -e "$(partial_marker "$s")" ]; then
+		die "branch $s of work/linux is a failed git am of patches/$s (at $(cat "$(partial_marker "$s")")): exporting it would drop the patches that did not apply. Fix that patch and run make fetch, which applies patches/$s anew."
+	fi
+	git -C "$LINUX" rev-parse -q --verify "refs/heads/$s" >/dev/null ||
+		die "work/linux has no branch $s: run make fetch"
+	format "$s" "$out/$s"
+	if [ "$mode" = compare ]; then
+		for f in "$out/$s"/*; do
+			b=$(basename "$f")
+			if ! cmp -s "$f" "$PATCHES/$s/$b"; then
+				echo "differs from the tree: patches/$s/$b"
+				diff -u "$PATCHES/$s/$b" "$f" 2>/dev/null | head -n 20 || true
+				rc=1
+			fi
+		done
+		for f in "$PATCHES/$s"/*; do
+			[ -e "$f" ] || continue
+			[ -e "$out/$s/$(basename "$f")" ] || { echo "not in the tree: patches/$s/$(basename "$f")"; rc=1; }
+		done
+		continue
+	fi
+	rm -f "$PATCHES/$s"/[0-9]*.patch
+	cp "$out/$s"/* "$PATCHES/$s"/
+	git -C "$LINUX" update-ref "refs/series/applied/$s" "$s"
+	say "exported $(git -C "$LINUX" rev-list --count "base..$s") patches to patches/$s"
+done
+exit $rc

@@ -1,10 +1,17 @@
 #!/bin/bash
 # Fetch the pinned base (Debian's linux-source-5.10) through a private apt
 # configuration, unpack it into work/linux as a git repo whose first commit
-# is the pristine source (tag "base"), and apply patches/ with git am.
+# is the pristine source (tag "base"), and apply each submission of
+# patches/ (lib.sh: SUBMISSIONS) with git am on a branch of its own that
+# starts at base. Then work/stack/linux gets base plus every submission in
+# order: the tree the test kernels are built from.
 #
-# Run again, it reuses what is there. It never throws away work: if the
-# tree has commits that were not exported (make export), it stops.
+# Run again, it reuses what is there and re-applies a submission whose
+# patches changed. It never throws away work: a branch with commits that
+# were not exported (make export) stops it. When a patch does not apply,
+# it names the patch and the file, leaves the branch at the last patch that
+# applied and marks it, so that make export refuses to turn the partial
+# branch into patches.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -65,9 +72,11 @@ make_tree() {
 		tar -xJ -C "$tmp" --strip-components=1
 	(
 		cd "$tmp"
-		git init -q -b series
-		git config user.name "${GIT_AUTHOR_NAME:-fbdefio builder}"
-		git config user.email "${GIT_AUTHOR_EMAIL:-builder@localhost}"
+		git init -q -b "$SERIES"
+		# Commits made here carry no one's name: the sender signs when
+		# the series is prepared for mailing (scripts/prepare.sh).
+		git config user.name "$PLACEHOLDER_NAME"
+		git config user.email "$PLACEHOLDER_EMAIL"
 		git config core.abbrev 12
 		# Every file of the tarball, ignored or not: the first commit is
 		# the pristine source.
@@ -77,61 +86,75 @@ make_tree() {
 		git -c user.name="Debian kernel team" -c user.email=debian-kernel@lists.debian.org \
 			commit -q -m "Linux $VERSION ($PKG from Debian $SUITE)"
 		git tag base
-		# Debian's .gitignore ends by ignoring everything at the top
-		# level, which hides new files (even under drivers/). Drop that
-		# stanza in the working copy only, and hide the change from
-		# git, so no commit ever carries it.
-		sed -i '/^# Debian packaging: ignore everything/,$d' .gitignore
-		git update-index --skip-worktree .gitignore
+		hide_debian_ignore .
 	) >"$LOGS/git-init.log" 2>&1 || { tail "$LOGS/git-init.log" >&2; die "git init of the base tree failed"; }
 	mv "$tmp" "$LINUX"
 }
 
-# The series as git am applies it: patches/series lists the files in order.
-series_files() {
-	[ -f "$PATCHES/series" ] || return 0
-	grep -v '^\s*\(#\|$\)' "$PATCHES/series" | sed "s|^|$PATCHES/|"
-}
-
-apply_series() {
-	local branch_point
+# apply_submission NAME: branch NAME = base + patches/NAME, with git am.
+apply_submission() {
+	local s=$1 p n=0 log=$LOGS/git-am-$1.log
 	cd "$LINUX"
 	git checkout -q --detach base
-	git branch -f series base
-	git checkout -q series
-	local p n=0
-	for p in $(series_files); do
+	git branch -f "$s" base
+	git checkout -q "$s"
+	git update-ref -d "refs/series/applied/$s"
+	for p in $(series_files "$s"); do
 		n=$((n + 1))
-		if ! git am -q --keep-cr "$p" >"$LOGS/git-am.log" 2>&1; then
-			cat "$LOGS/git-am.log" >&2
+		if ! git am -q --keep-cr "$p" >"$log" 2>&1; then
+			cat "$log" >&2
 			git am --abort >/dev/null 2>&1 || true
-			die "patch $n does not apply: ${p#$TOP/} (see the messages above; the tree is left at the last good patch)"
+			echo "${p#$TOP/}" >"$(partial_marker "$s")"
+			die "patch $n of patches/$s does not apply to the base: ${p#$TOP/}
+  (git am says where, above). Branch $s of work/linux stops at the last patch
+  that applied, and make export refuses to export it. Fix the patch, then run
+  make fetch again: it applies patches/$s from the base anew."
 		fi
 	done
-	git update-ref refs/series/applied HEAD
-	say "applied $n patches: work/linux is at $(git log -1 --format='%h %s')"
+	rm -f "$(partial_marker "$s")"
+	git update-ref "refs/series/applied/$s" HEAD
+	say "applied $n patches of patches/$s: branch $s is at $(git log -1 --format='%h %s')"
+}
+
+# sync_submission NAME: make branch NAME match patches/NAME.
+sync_submission() {
+	local s=$1
+	cd "$LINUX"
+	if git rev-parse -q --verify "refs/heads/$s" >/dev/null &&
+	   [ ! -e "$(partial_marker "$s")" ]; then
+		if "$TOP/scripts/export.sh" --compare "$s" >/dev/null 2>&1; then
+			git update-ref "refs/series/applied/$s" "$s"
+			say "branch $s already matches patches/$s ($(git rev-list --count "base..$s") patches)"
+			return 0
+		fi
+		local applied
+		applied=$(git rev-parse -q --verify "refs/series/applied/$s" || true)
+		if [ "$(git rev-parse "$s")" != "$applied" ]; then
+			die "branch $s of work/linux has commits that are not in patches/$s: export them (make export) or set them aside (git -C work/linux branch -m $s $s-mine) first"
+		fi
+		say "patches/$s changed since branch $s was made: applying it anew"
+		git branch -f "$s-old-$(date +%Y%m%d-%H%M%S)" "$s"
+	fi
+	if [ -n "$(git status --porcelain -uno)" ]; then
+		die "work/linux has uncommitted changes: commit or stash them first"
+	fi
+	apply_submission "$s"
 }
 
 mkdir -p "$WORK" "$LOGS"
 if [ ! -d "$LINUX/.git" ]; then
 	fetch_deb
 	make_tree
-	apply_series
-	exit 0
 fi
+git -C "$LINUX" rev-parse -q --verify base >/dev/null ||
+	die "work/linux has no base tag; move it away and run again"
 
-cd "$LINUX"
-git rev-parse -q --verify base >/dev/null || die "work/linux has no base tag; move it away and run again"
-# Up to date when the tree's export equals patches/.
-if "$TOP/scripts/export.sh" --compare >/dev/null 2>&1; then
-	say "work/linux already matches patches/ ($(git rev-list --count base..HEAD) patches)"
-	git update-ref refs/series/applied HEAD
-	exit 0
-fi
-applied=$(git rev-parse -q --verify refs/series/applied || true)
-if [ "$(git rev-parse HEAD)" != "$applied" ] || [ -n "$(git status --porcelain -uno)" ]; then
-	die "work/linux has commits or changes that are not in patches/: export them (make export) or set them aside (git -C work/linux stash / reset) first"
-fi
-say "patches/ changed since work/linux was made: re-applying the series"
-git branch -f "series-old-$(date +%Y%m%d-%H%M%S)" HEAD
-apply_series
+start=$(git -C "$LINUX" symbolic-ref -q --short HEAD || echo "$SERIES")
+for s in $SUBMISSIONS; do
+	sync_submission "$s"
+done
+# Leave the series under work on the checked-out branch.
+case " $SUBMISSIONS " in *" $start "*) ;; *) start=$SERIES ;; esac
+git -C "$LINUX" checkout -q "$start"
+stack_tree >/dev/null
+say "work/stack/linux: base + $(echo "$SUBMISSIONS" | sed 's/ / + /g')"

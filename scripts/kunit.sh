@@ -1,27 +1,45 @@
 #!/bin/bash
 # Boot the KUnit kernel (config/kunit.config) and read the suites' results
-# from its console with the tree's own tools/testing/kunit/kunit.py parse.
-# Prints one line per test case, "ok NAME" or "not ok NAME", for check.sh.
+# from its console with the tree's own tools/testing/kunit/kunit.py parse
+# --json. Prints one line per test case, "ok kunit/SUITE/CASE" or "not ok
+# ...", for check.sh, then the boot's own results (kernel log, taint).
+# Only test cases are counted; a case that did not pass (failed, crashed,
+# or anything else kunit.py reports) is not ok.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+stop_on_signals
 
 out=$WORK/runs/kunit
-rm -f "$out/console.log" "$out/results"
+rm -rf "$out"
 # KUnit prints its results at KERN_INFO: raise the console loglevel.
 boot kunit virtio "$out" --name kunit/ --timeout 300 --no-guest-ktap \
 	--append "loglevel=7" -- true >&2 || true
-[ -f "$out/console.log" ] || die "the KUnit kernel did not boot (scripts/build.sh kunit)"
+[ -s "$out/console.log" ] || die "the KUnit kernel did not boot (scripts/build.sh kunit)"
 rc=0
-/usr/bin/python3 "$LINUX/tools/testing/kunit/kunit.py" parse \
-	"$out/console.log" >"$out/kunit.raw" 2>&1 || rc=$?
-sed 's/\x1b\[[0-9;]*m//g' "$out/kunit.raw" >"$out/kunit.txt"	# colours off
-sed 's/^/  | /' "$out/kunit.txt" >&2
-# kunit.py names each case with [PASSED] or [FAILED]/[CRASHED].
-sed -nE 's/.*\[PASSED\] ([A-Za-z0-9_]+).*/ok kunit\/\1/p;
-	 s/.*\[(FAILED|CRASHED)\] ([A-Za-z0-9_]+).*/not ok kunit\/\2/p' \
-	"$out/kunit.txt"
-cases=$(grep -cE '\[(PASSED|FAILED|CRASHED)\]' "$out/kunit.txt" || true)
-if [ "$rc" != 0 ] || [ "$cases" = 0 ]; then
-	echo "not ok kunit/parse (kunit.py exit $rc, $cases results)"
+/usr/bin/python3 "$LINUX_STACK/tools/testing/kunit/kunit.py" parse \
+	--json "$out/kunit.json" "$out/console.log" >"$out/kunit.txt" 2>&1 || rc=$?
+sed 's/\x1b\[[0-9;]*m//g; s/^/  | /' "$out/kunit.txt" >&2
+/usr/bin/python3 - "$out/kunit.json" "$rc" <<'PY'
+import json, sys
+path, rc = sys.argv[1], int(sys.argv[2])
+try:
+    group = json.load(open(path))
+except (OSError, ValueError) as e:
+    print(f"not ok kunit/parse (kunit.py exit {rc}, no JSON: {e})")
+    sys.exit(0)
+cases = 0
+for suite in group.get("sub_groups", []):
+    for case in suite.get("test_cases", []):
+        cases += 1
+        ok = case.get("status") == "PASS"
+        print(f"{'ok' if ok else 'not ok'} kunit/{suite['name']}/{case['name']}")
+if not cases:
+    print(f"not ok kunit/parse (kunit.py exit {rc}, no test case in the console)")
+elif not any(s["name"] == "fb_defio" for s in group["sub_groups"]):
+    print("not ok kunit/fb_defio_suite_ran (no fb_defio suite in the console)")
+PY
+if [ -f "$out/results" ]; then
+	cat "$out/results"
+else
+	echo "not ok kunit/boot_results (qemu.py wrote none)"
 fi
-grep 'kernel_log_clean' "$out/results" || echo "not ok kunit/kernel_log_clean (no results)"

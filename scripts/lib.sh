@@ -3,12 +3,21 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${WORK:-$TOP/work}
-LINUX=$WORK/linux                 # the kernel tree: base tag + series commits
+LINUX=$WORK/linux                 # the kernel tree: tag base, a branch per submission
 LINUX_BASE=$WORK/base/linux       # worktree of the base tag (for base builds)
+LINUX_STACK=$WORK/stack/linux     # worktree: base + every submission, in order
 LINUX_PREFIX=$WORK/prefix/linux   # worktree stepped through the series
 PATCHES=$TOP/patches
 LOGS=$WORK/logs
 NPROC=$(nproc)
+
+# The submissions, in the order they are sent and applied: each is a
+# folder patches/NAME (format-patch output, cover letter, series file) and
+# a branch NAME of work/linux that starts at the tag base. The drm/virtio
+# fixes go to their maintainers on their own; the deferred-I/O series does
+# not depend on them, but the unbind tests of the debug kernels do.
+SUBMISSIONS="virtio-gpu fbdev-defio"
+SERIES=fbdev-defio                # the series under test, patch by patch
 
 # Every user of fbdev deferred I/O in the base: the core and the 13 files
 # the series converts.
@@ -34,13 +43,14 @@ export CCACHE_NOHASHDIR=1
 # A variant's build folder. ccache hashes source paths relative to the
 # build folder (CCACHE_BASEDIR), so every build folder sits two levels
 # below the folder of its tree: ../../linux is the source in each case and
-# the base and the series share the cache for the files they share.
+# the variants of different trees share the cache for the files they share.
 objdir() {
 	case $1 in
-	base*) echo "$WORK/base/build/$1" ;;
-	bench-*|debug) echo "$WORK/$1/build/$1" ;;
-	prefix) echo "$WORK/prefix/build/prefix" ;;
-	*) echo "$WORK/build/$1" ;;
+	base|base-debug) echo "$WORK/base/build/$1" ;;
+	debug|kmemleak) echo "$WORK/debug/build/$1" ;;
+	prefix-*) echo "$WORK/prefix/build/$1" ;;
+	bench-*) echo "$WORK/$1/build/$1" ;;
+	*) echo "$WORK/stack/build/$1" ;;
 	esac
 }
 
@@ -55,6 +65,94 @@ boot() {
 	/usr/bin/python3 "$TOP/host/qemu.py" --kernel "$bz" \
 		--initrd "$WORK/initramfs.cpio.gz" --display "$display" \
 		--out "$out" "$@"
+}
+
+# The patches in patches/ are nobody's: their author is this placeholder
+# and they carry no Signed-off-by. scripts/prepare.sh puts the sender's
+# identity in, and refuses to mail the placeholder.
+PLACEHOLDER_NAME="Unsigned"
+PLACEHOLDER_EMAIL="unsigned@invalid"
+
+# checkpatch_check PATCH COVER [TYPE...]: checkpatch.pl --strict on PATCH.
+# Prints its messages; fails when it did not run, or when a message's
+# type is neither one of the TYPEs given nor named in the cover letter
+# COVER, where each remaining message must be explained.
+checkpatch_check() {
+	local patch=$1 cover=$2 out t bad=0; shift 2
+	out=$("$LINUX/scripts/checkpatch.pl" --strict --no-tree --show-types \
+		"$patch" 2>&1 || true)
+	if ! grep -qE '^total: [0-9]+ errors, [0-9]+ warnings, [0-9]+ checks' <<<"$out"; then
+		echo "${patch#$TOP/}: checkpatch did not run:"
+		tail -n 5 <<<"$out" | sed 's/^/    /'
+		return 1
+	fi
+	for t in $(sed -nE 's/^(ERROR|WARNING|CHECK):([A-Z_]+):.*/\2/p' <<<"$out" | sort -u); do
+		case " $* " in *" $t "*) continue ;; esac
+		grep -qw "$t" "$cover" && continue
+		echo "${patch#$TOP/}: $t, not explained in ${cover#$TOP/}:"
+		grep -A2 -E "^(ERROR|WARNING|CHECK):$t:" <<<"$out" | sed 's/^/    /'
+		bad=1
+	done
+	return $bad
+}
+
+# series_files NAME: the patch files of submission NAME, in git am order.
+series_files() {
+	local f=$PATCHES/$1/series
+	[ -f "$f" ] || die "no $f (the order of the patches of submission $1)"
+	grep -v '^\s*\(#\|$\)' "$f" | sed "s|^|$PATCHES/$1/|"
+}
+
+# partial_marker NAME: exists while branch NAME holds a failed git am.
+partial_marker() { echo "$LINUX/.git/fbdefio-partial-$1"; }
+
+# Debian's .gitignore ends by ignoring everything at the top level, which
+# hides new files (even under drivers/). Drop that stanza in a working copy
+# only, and hide the change from git, so no commit ever carries it.
+hide_debian_ignore() {
+	sed -i '/^# Debian packaging: ignore everything/,$d' "$1/.gitignore"
+	git -C "$1" update-index --skip-worktree .gitignore
+}
+
+# worktree_at PATH REV: a detached worktree of work/linux at REV.
+worktree_at() {
+	if [ ! -d "$1" ]; then
+		mkdir -p "$(dirname "$1")"
+		git -C "$LINUX" worktree add -q --detach "$1" "$2"
+		hide_debian_ignore "$1"
+	fi
+	git -C "$1" checkout -q --detach "$2"
+}
+
+# stack_tree: point work/stack/linux at base + every submission in order,
+# as the branches of work/linux are now (exported or not), and print the
+# commit. The commit is made without touching a working copy, and checking
+# it out rewrites only the files that differ, so a build there only
+# recompiles what changed.
+stack_tree() {
+	local idx tree commit s
+	idx=$(mktemp)
+	(
+		export GIT_INDEX_FILE=$idx
+		cd "$LINUX"
+		git read-tree base
+		for s in $SUBMISSIONS; do
+			git diff --binary --full-index base "$s" | git apply --cached ||
+				die "submission $s does not apply on top of the ones before it"
+		done
+		tree=$(git write-tree)
+		old=$(git rev-parse -q --verify refs/heads/stack || true)
+		if [ -n "$old" ] && [ "$(git rev-parse "$old^{tree}")" = "$tree" ]; then
+			echo "$old"
+		else
+			git commit-tree "$tree" -p base -m "stack: $SUBMISSIONS" </dev/null
+		fi
+	) >"$idx.out" || { rm -f "$idx" "$idx.out"; return 1; }
+	commit=$(cat "$idx.out")
+	rm -f "$idx" "$idx.out"
+	git -C "$LINUX" update-ref refs/heads/stack "$commit"
+	worktree_at "$LINUX_STACK" "$commit"
+	echo "$commit"
 }
 
 say()  { printf '==> %s\n' "$*" >&2; }
@@ -88,22 +186,27 @@ need_pkgs() {
 
 # run_logged LOG DESCRIPTION CMD...: run a long step with its output in LOG,
 # a progress line every 15 s, and the tail of LOG (first error first) when
-# it fails.
+# it fails. The step runs in the foreground of this shell, so Ctrl-C (and
+# SIGTERM, passed on) stops it.
 run_logged() {
 	local log=$1 what=$2; shift 2
 	mkdir -p "$(dirname "$log")"
-	local start=$SECONDS
+	local start=$SECONDS rc=0 ticker
 	say "$what (log: ${log#$TOP/})"
-	"$@" >"$log" 2>&1 </dev/null &
-	local pid=$!
-	while kill -0 "$pid" 2>/dev/null; do
-		sleep 1
-		if (( (SECONDS - start) % 15 == 0 )) && kill -0 "$pid" 2>/dev/null; then
+	: >"$log"
+	(
+		trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+		while :; do
+			sleep 15 & nap=$!
+			wait "$nap"
 			printf '    ... %s: %ds, %s\n' "$what" $((SECONDS - start)) \
 				"$(tail -n 1 "$log" | cut -c1-100)" >&2
-		fi
-	done
-	if wait "$pid"; then
+		done
+	) &
+	ticker=$!
+	"$@" >"$log" 2>&1 </dev/null || rc=$?
+	kill "$ticker" 2>/dev/null; wait "$ticker" 2>/dev/null || true
+	if [ $rc = 0 ]; then
 		say "$what: done in $((SECONDS - start))s"
 		return 0
 	fi
@@ -113,5 +216,11 @@ run_logged() {
 	[ -n "$first" ] && printf 'first error (line %s)\n' "$first" >&2
 	printf -- '--- last 30 lines of %s ---\n' "$log" >&2
 	tail -n 30 "$log" >&2
-	return 1
+	return $rc
+}
+
+# Stop the whole process group of a script on SIGINT/SIGTERM: builds and
+# QEMU started from it go with it. Called once by each entry script.
+stop_on_signals() {
+	trap 'trap - INT TERM; echo "interrupted: stopping" >&2; kill -TERM 0 2>/dev/null; exit 130' INT TERM
 }

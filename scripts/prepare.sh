@@ -1,0 +1,165 @@
+#!/bin/bash
+# Prepare the submissions for mailing, signed by the sender.
+#
+#   prepare.sh [OUTDIR]      every submission into OUTDIR/NAME (default
+#                            work/submission), as the sender
+#   prepare.sh --check-unsigned   the committed patches carry no identity:
+#                            author is the placeholder, no Signed-off-by
+#   prepare.sh --test-refusals    a placeholder, example or .invalid sender
+#                            is refused
+#   prepare.sh --test        prepare as a test sender and have git
+#                            send-email --dry-run accept every submission
+#
+# The sender is the identity git would commit with: GIT_AUTHOR_NAME and
+# GIT_AUTHOR_EMAIL, or git config user.name and user.email. The patches in
+# patches/ are nobody's (their From is a placeholder and they carry no
+# Signed-off-by): a Signed-off-by is the sender's statement under the
+# Developer's Certificate of Origin, so only the sender adds it, here.
+#
+# For each submission, in order (lib.sh: SUBMISSIONS), it applies the
+# patches to the base, makes the sender their author, exports them with
+# the sender's Signed-off-by and the To/Cc of the tree's
+# scripts/get_maintainer.pl, puts in the cover letter, and runs
+# checkpatch.pl --strict on the result.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+need_pkgs /usr/lib/git-core/git-send-email git-email
+
+# refused EMAIL NAME: why this identity cannot sign, or nothing.
+refused() {
+	local email=$1 name=$2 domain=${1##*@}
+	if [ -z "$name" ] || [ -z "$email" ]; then
+		echo "no sender identity (set git config user.name and user.email, or GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL)"
+	elif [ "$email" = "$PLACEHOLDER_EMAIL" ] || [ "$name" = "$PLACEHOLDER_NAME" ]; then
+		echo "'$name <$email>' is the placeholder of the committed patches, not a person"
+	elif ! [[ $email =~ ^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$ ]]; then
+		echo "'$email' is not an e-mail address"
+	elif [[ $domain =~ (^|\.)(invalid|test|localhost|local|example)$ ]] ||
+	     [[ $domain =~ (^|\.)example\.(com|net|org)$ ]] || [ "$domain" = localhost ]; then
+		echo "'$email' is a placeholder, example or reserved address ($domain), which nobody reads"
+	fi
+}
+
+sender_name=${GIT_AUTHOR_NAME-$(git config user.name 2>/dev/null || true)}
+sender_email=${GIT_AUTHOR_EMAIL-$(git config user.email 2>/dev/null || true)}
+
+prepare() {	# prepare OUTDIR
+	local outdir=$1 why s wt=$WORK/submission-tree/linux
+	why=$(refused "$sender_email" "$sender_name")
+	[ -z "$why" ] || die "refusing to sign: $why"
+	[ -d "$LINUX/.git" ] || "$TOP/scripts/fetch.sh"
+	if [ ! -d "$wt" ]; then
+		mkdir -p "$(dirname "$wt")"
+		git -C "$LINUX" worktree add -q --detach "$wt" base
+	fi
+	mkdir -p "$outdir"
+	for s in $SUBMISSIONS; do
+		local dir=$outdir/$s cover=$PATCHES/$s/cover-letter.txt
+		rm -rf "$dir"
+		git -C "$wt" am --abort >/dev/null 2>&1 || true
+		git -C "$wt" rebase --abort >/dev/null 2>&1 || true
+		git -C "$wt" checkout -q -f --detach base
+		# The sender authors and commits what was the placeholder's.
+		# shellcheck disable=SC2046
+		GIT_COMMITTER_NAME=$sender_name GIT_COMMITTER_EMAIL=$sender_email \
+		git -C "$wt" am -q --keep-cr $(series_files "$s") ||
+			die "patches/$s does not apply to the base (make check says more)"
+		git -C "$wt" -c user.name="$sender_name" -c user.email="$sender_email" \
+			rebase -q --exec 'git commit -q --amend --no-edit --reset-author' base \
+			>/dev/null 2>&1 ||
+			die "could not make the sender the author of patches/$s"
+		# Recipients: the maintainers of what the submission touches.
+		local to cc args=()
+		git -C "$wt" diff base HEAD >"$WORK/submission-tree/$s.diff"
+		to=$(cd "$wt" && scripts/get_maintainer.pl --no-rolestats --no-git \
+			--no-git-fallback --no-l --no-r "$WORK/submission-tree/$s.diff")
+		cc=$(cd "$wt" && scripts/get_maintainer.pl --no-rolestats --no-git \
+			--no-git-fallback --no-m "$WORK/submission-tree/$s.diff")
+		[ -n "$to$cc" ] || die "get_maintainer.pl found nobody for patches/$s"
+		while IFS= read -r a; do [ -n "$a" ] && args+=(--to="$a"); done <<<"$to"
+		while IFS= read -r a; do [ -n "$a" ] && args+=(--cc="$a"); done <<<"$cc"
+		local prefix subject body
+		prefix=$(sed -n 's/^Prefix: //p;/^$/q' "$cover")
+		subject=$(sed -n 's/^Subject: //p;/^$/q' "$cover")
+		body=$(sed '1,/^$/d' "$cover")
+		GIT_COMMITTER_NAME=$sender_name GIT_COMMITTER_EMAIL=$sender_email \
+		git -C "$wt" format-patch -q --cover-letter --signoff --thread \
+			--no-signature --subject-prefix="${prefix:-PATCH}" \
+			"${args[@]}" -o "$dir" base..HEAD
+		python3 - "$dir"/0000-cover-letter.patch "$subject" "$body" <<'PY'
+import sys
+path, subject, body = sys.argv[1:]
+text = open(path).read()
+text = text.replace("*** SUBJECT HERE ***", subject, 1)
+text = text.replace("*** BLURB HERE ***", body, 1)
+open(path, "w").write(text)
+PY
+		local p bad=0
+		for p in "$dir"/*.patch; do
+			case $p in */0000-cover-letter.patch) continue ;; esac
+			checkpatch_check "$p" "$cover" || bad=1
+		done
+		[ $bad = 0 ] || die "checkpatch --strict is not clean on the prepared $s (above)"
+		say "$s: $(ls "$dir"/*.patch | wc -l) mails in ${dir#$TOP/}, checkpatch --strict clean"
+		echo "  To: $(echo "$to" | paste -sd, -)"
+		echo "  Cc: $(echo "$cc" | paste -sd, -)"
+	done
+	git -C "$wt" checkout -q -f --detach base
+}
+
+case ${1:-} in
+--check-unsigned)
+	bad=0 n=0
+	for s in $SUBMISSIONS; do
+		for p in "$PATCHES/$s"/*.patch; do
+			n=$((n + 1))
+			from=$(sed -n 's/^From: //p' "$p" | head -n 1)
+			if [ "$from" != "$PLACEHOLDER_NAME <$PLACEHOLDER_EMAIL>" ]; then
+				echo "${p#$TOP/}: From: $from (must be the placeholder)"; bad=1
+			fi
+			if grep -nE '^(Signed-off-by|Co-developed-by):' "$p"; then
+				echo "${p#$TOP/}: carries a sign-off; only the sender signs"; bad=1
+			fi
+			if grep -nE 'FIXME|XXX|TODO' "$p" | grep -v '^[0-9]*:[ +-]'; then
+				echo "${p#$TOP/}: unfinished message"; bad=1
+			fi
+		done
+	done
+	echo "$n patch files: author $PLACEHOLDER_NAME <$PLACEHOLDER_EMAIL>, no Signed-off-by"
+	exit $bad ;;
+--test-refusals)
+	bad=0
+	for id in "$PLACEHOLDER_NAME|$PLACEHOLDER_EMAIL" "Jane Doe|jane@example.com" \
+		  "Jane Doe|jane@kernel.invalid" "Jane Doe|jane@localhost" \
+		  "Jane Doe|not-an-address" "|jane@kernel.org"; do
+		msg=$(GIT_AUTHOR_NAME=${id%%|*} GIT_AUTHOR_EMAIL=${id#*|} \
+			"$0" "$WORK/submission-refused" 2>&1) && {
+			echo "accepted '${id%%|*} <${id#*|}>'"; bad=1; continue; }
+		grep -q 'refusing to sign' <<<"$msg" ||
+			{ echo "'${id%%|*} <${id#*|}>': failed without saying why: $msg"; bad=1; continue; }
+		echo "refused '${id%%|*} <${id#*|}>': ${msg#error: }"
+	done
+	exit $bad ;;
+--test)
+	out=$WORK/submission-test
+	GIT_AUTHOR_NAME="Test Sender" GIT_AUTHOR_EMAIL="test.sender@fbdefio-ci.net" \
+		"$0" "$out"
+	for s in $SUBMISSIONS; do
+		grep -q '^Signed-off-by: Test Sender <test.sender@fbdefio-ci.net>' \
+			"$out/$s"/0001-*.patch || die "$s: the prepared patch is not signed by the sender"
+		grep -q '^From: Test Sender <test.sender@fbdefio-ci.net>' \
+			"$out/$s"/0001-*.patch || die "$s: the prepared patch is not from the sender"
+		log=$(git send-email --dry-run --confirm=never \
+			--from="Test Sender <test.sender@fbdefio-ci.net>" \
+			--suppress-cc=self "$out/$s"/*.patch 2>&1) ||
+			{ echo "$log"; die "git send-email --dry-run refuses $s"; }
+		mails=$(ls "$out/$s"/*.patch | wc -l)
+		oks=$(grep -c '^Result: OK' <<<"$log" || true)
+		[ "$oks" = "$mails" ] ||
+			{ echo "$log" | tail -n 20; die "git send-email --dry-run: $oks of $mails mails of $s OK"; }
+		echo "$s: git send-email --dry-run: $oks of $mails mails OK, $(grep -c '^RCPT TO:' <<<"$log") recipients in all"
+	done ;;
+-*) die "unknown option $1 (see the head of $0)" ;;
+*)	prepare "${1:-$WORK/submission}" ;;
+esac
