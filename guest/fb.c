@@ -226,7 +226,7 @@ void sleep_ms(double ms)
 
 static unsigned int hz;
 static int hz_measured;
-static char hz_error[200];
+static char hz_error[256];
 
 /* One sample of /proc/timer_list: "now at N nsecs", then "jiffies: N". */
 static int timer_list_sample(unsigned long long *ns, unsigned long long *jif)
@@ -255,6 +255,13 @@ static int timer_list_sample(unsigned long long *ns, unsigned long long *jif)
 	return -1;
 }
 
+int kernel_jiffies(unsigned long long *jif)
+{
+	unsigned long long ns;
+
+	return timer_list_sample(&ns, jif);
+}
+
 /*
  * A sample taken just after jiffies changed, so that both samples sit at
  * the same phase of a tick: 0, or -1 with hz_error set.
@@ -277,19 +284,58 @@ static int timer_list_edge(unsigned long long *ns, unsigned long long *jif)
 	return -1;
 }
 
-static void measure_hz(void)
+#define CLOCKSOURCE "/sys/devices/system/clocksource/clocksource0/current_clocksource"
+
+static void clocksource(char *buf, size_t len)
+{
+	FILE *f = fopen(CLOCKSOURCE, "r");
+
+	if (!f || !fgets(buf, len, f))
+		snprintf(buf, len, "unknown");
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+/*
+ * Under TCG on a busy host the boot's quick TSC calibration can be far
+ * off, and CLOCK_MONOTONIC runs at a wrong rate against the tick until
+ * the kernel switches from "tsc-early" to the refined "tsc" clocksource
+ * (about 1.5 s after boot). Wait for that switch (at most 5 s).
+ */
+static void wait_for_refined_clocksource(void)
+{
+	double t0 = now_ms();
+	int waited = 0;
+	char cs[64];
+
+	for (;;) {
+		clocksource(cs, sizeof(cs));
+		if (strcmp(cs, "tsc-early") || now_ms() - t0 > 5000)
+			break;
+		sleep_ms(50);
+		waited = 1;
+	}
+	if (waited)
+		printf("# waited %.0f ms for the clocksource to leave tsc-early: %s\n",
+		       now_ms() - t0, cs);
+}
+
+/* One measurement: 0 with hz set, or -1 with hz_error set. */
+static int measure_hz_once(void)
 {
 	static const unsigned int known[] = { 100, 250, 300, 1000 };
 	unsigned long long ns0, j0, ns1, j1;
 	double dt, ticks, raw;
-	unsigned int i, fits = 0;
+	unsigned int i, fits = 0, fit = 0;
+	char cs[64];
 
 	if (timer_list_edge(&ns0, &j0))
-		return;
+		return -1;
 	do {
 		sleep_ms(200);
 		if (timer_list_edge(&ns1, &j1))
-			return;
+			return -1;
 	} while (ns1 - ns0 < 100000000ull);
 	dt = (ns1 - ns0) / 1e9;
 	ticks = (double)(j1 - j0);
@@ -303,34 +349,42 @@ static void measure_hz(void)
 
 		if (ticks >= want - 0.5 - want * 0.03 &&
 		    ticks <= want + 0.5 + want * 0.03) {
-			hz = known[i];
+			fit = known[i];
 			fits++;
 		}
 	}
+	clocksource(cs, sizeof(cs));
 	if (fits != 1) {
 		snprintf(hz_error, sizeof(hz_error),
-			 "measured %.1f Hz (%.0f jiffies in %.1f ms): %s of HZ=100/250/300/1000",
-			 raw, ticks, dt * 1e3, fits ? "fits more than one" :
+			 "measured %.1f Hz (%.0f jiffies in %.1f ms of CLOCK_MONOTONIC, clocksource %s): %s of HZ=100/250/300/1000",
+			 raw, ticks, dt * 1e3, cs, fits ? "fits more than one" :
 			 "fits none");
-		hz = 0;
-		return;
+		return -1;
 	}
-	printf("# kernel HZ %u (measured %.1f Hz: %.0f jiffies in %.1f ms), DRM fbdev delay %.1f ms\n",
-	       hz, raw, ticks, dt * 1e3, (double)(hz / 20) * 1000.0 / hz);
+	hz = fit;
+	printf("# kernel HZ %u (measured %.1f Hz: %.0f jiffies in %.1f ms, clocksource %s), DRM fbdev delay %.1f ms\n",
+	       hz, raw, ticks, dt * 1e3, cs, (double)(hz / 20) * 1000.0 / hz);
 	fflush(stdout);
+	return 0;
 }
+
+#define HZ_ATTEMPTS 5
 
 unsigned int kernel_hz(void)
 {
-	if (!hz_measured) {
-		hz_measured = 1;
-		measure_hz();
-		if (!hz) {
-			printf("# kernel_hz: cannot tell the kernel's HZ: %s\n",
-			       hz_error);
-			fflush(stdout);
-		}
-	}
+	int i;
+
+	if (hz_measured)
+		return hz;
+	hz_measured = 1;
+	wait_for_refined_clocksource();
+	/* A measurement that fits nothing is repeated, not believed. */
+	for (i = 0; i < HZ_ATTEMPTS && measure_hz_once(); i++)
+		printf("# kernel_hz: measurement %d: %s\n", i + 1, hz_error);
+	if (!hz)
+		printf("# kernel_hz: cannot tell the kernel's HZ in %d measurements: %s\n",
+		       HZ_ATTEMPTS, hz_error);
+	fflush(stdout);
 	return hz;
 }
 

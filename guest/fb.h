@@ -70,11 +70,15 @@ void sleep_ms(double ms);
 
 /*
  * The running kernel's timing, measured once from /proc/timer_list ("now
- * at N nsecs" and "jiffies: N", two samples at least 100 ms apart) and
- * snapped to 100, 250, 300 or 1000. kernel_hz() is 0 when that fails, and
- * kernel_hz_error() says why; then jiffy_ms() and defio_delay_ms() are 0.
+ * at N nsecs" and "jiffies: N", two samples at least 100 ms apart, once
+ * the clocksource is no longer the boot's rough "tsc-early") and snapped
+ * to 100, 250, 300 or 1000; a measurement that fits none is repeated a
+ * few times. kernel_hz() is 0 when that fails, and kernel_hz_error() says
+ * why; then jiffy_ms() and defio_delay_ms() are 0.
  */
 unsigned int kernel_hz(void);
+/* The kernel's jiffies now (from /proc/timer_list): 0, or -1. */
+int kernel_jiffies(unsigned long long *jif);
 const char *kernel_hz_error(void);
 double jiffy_ms(void);
 /*

@@ -13,7 +13,9 @@
  * Timing comes from the running kernel: HZ measured from /proc/timer_list,
  * DRM's delay of HZ/20 jiffies. The deferred work runs 1 jiffy early at
  * the soonest (the first fault may come just before a tick), so nothing
- * can be flushed by the timer before (delay - 1 jiffy) after a write.
+ * can be flushed by the timer before (delay - 1 jiffy) after a write; a
+ * look is judged against that bound both in guest milliseconds and in the
+ * kernel's own jiffies (see timing()).
  *
  * Scheduling noise: the guest runs under TCG on a shared host, so any step
  * may be late. Screen checks therefore observe repeatedly until a deadline
@@ -66,14 +68,27 @@ static int pass(void)
 	return 0;
 }
 
-/* Fill the whole screen with @bg, flush, and wait until it is shown. */
+/*
+ * Fill the whole screen with @bg, flush, and wait until it is shown. The
+ * screen may already show @bg, and a match would then prove nothing: the
+ * flush and DRM's copy could still be pending and would later carry the
+ * next test's writes to the screen early. So first a colour that differs
+ * from @bg in every pixel, then @bg, each seen on screen.
+ */
 static int reset(struct scene *s, uint32_t bg)
 {
-	memset(s, 0, sizeof(*s));
-	s->bg = bg;
-	fb_draw(&fb, s);
-	fsync(fb.fd);
-	return oracle_wait(&fb, s, now_ms(), DEADLINE_MS, why, sizeof(why)) < 0;
+	int phase;
+
+	for (phase = 0; phase < 2; phase++) {
+		memset(s, 0, sizeof(*s));
+		s->bg = phase ? bg : bg ^ 0x808080;
+		fb_draw(&fb, s);
+		fsync(fb.fd);
+		if (oracle_wait(&fb, s, now_ms(), DEADLINE_MS, why,
+				sizeof(why)) < 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* A band of rows in the middle of the screen. */
@@ -138,8 +153,17 @@ static int guarded(void (*fn)(void *), void *arg)
 	return r;
 }
 
-/* The timing bounds; 0, or a failed result when HZ cannot be told. */
+/*
+ * The timing bounds; 0, or a failed result when HZ cannot be told. DRM's
+ * deferred work is queued delay_jiffies (HZ/20) after the first fault, so
+ * it cannot run before the kernel counted delay_jiffies - 1 more jiffies
+ * than before the write, nor (in guest time) before earliest = delay - 1
+ * jiffy ms. A look counts as made in time only when both say so: the
+ * jiffies read after its answer are the kernel's own count and exact; the
+ * milliseconds guard against a tick that runs slow.
+ */
 static double delay, jiffy, earliest;
+static unsigned long long delay_jiffies;
 
 static int timing(void)
 {
@@ -148,15 +172,44 @@ static int timing(void)
 	delay = defio_delay_ms();
 	jiffy = jiffy_ms();
 	earliest = delay - jiffy;
+	delay_jiffies = kernel_hz() / 20;
 	return 0;
+}
+
+/* One look: the verdict, and when (ms after @t0, jiffies after @j0). */
+struct look {
+	int r;			/* oracle_check(): 1, 0, -1 */
+	double at;		/* ms after the write started */
+	unsigned long long dj;	/* jiffies counted since before the write */
+};
+
+static int look(const struct scene *s, double t0, unsigned long long j0,
+		struct look *l)
+{
+	unsigned long long j;
+
+	l->r = oracle_check(&fb, s, why, sizeof(why));
+	if (kernel_jiffies(&j)) {
+		snprintf(why, sizeof(why), "cannot read jiffies: %s",
+			 kernel_hz_error());
+		l->r = -1;
+	}
+	l->at = now_ms() - t0;
+	l->dj = j - j0;
+	return l->r;
+}
+
+static int in_time(const struct look *l)
+{
+	return l->at < earliest && l->dj <= delay_jiffies - 1;
 }
 
 /*
  * A write through mmap is not on screen before the deferred-I/O delay,
- * and is on screen after it. Looks answered before (delay - 1 jiffy)
- * after the write (guest time, the VM is paused while the host looks) must
- * all see the old screen; a later look proves nothing. An attempt without
- * one look in time is retried with a fresh pattern.
+ * and is on screen after it. Every look made in time (see timing()) must
+ * see the old screen, then the pattern must show by the deadline. An
+ * attempt without a look in time proves nothing and is retried with a
+ * fresh pattern.
  */
 static int test_mmap_write_is_deferred(void)
 {
@@ -166,31 +219,35 @@ static int test_mmap_write_is_deferred(void)
 	if (timing())
 		return 1;
 	for (attempt = 0; attempt < ATTEMPTS; attempt++) {
-		double t0, at, written, shown;
-		int r, looks = 0;
+		unsigned long long j0;
+		double t0, written, shown;
+		struct look l, last = { 0, 0, 0 };
+		int looks = 0;
 
 		if (reset(&s, 0x000000))
 			goto reset_failed;
 		band(&s, 0, colours[attempt % NCOLOURS]);
+		if (kernel_jiffies(&j0))
+			return fail("cannot read jiffies: %s", kernel_hz_error());
 		t0 = now_ms();
 		fb_fill(&fb, &s.r[0]);
 		written = now_ms() - t0;
 		for (;;) {
-			r = oracle_check(&fb, &s, why, sizeof(why));
-			at = now_ms() - t0;
-			if (r < 0)
+			if (look(&s, t0, j0, &l) < 0)
 				return fail("%s", why);
-			if (at >= earliest)
+			if (!in_time(&l))
 				break;		/* too late to tell */
-			if (r > 0)
-				return fail("pattern already on screen %.1f ms after the write, want not before %.1f ms (delay %.0f ms - 1 jiffy of %.1f ms)",
-					    at, earliest, delay, jiffy);
+			if (l.r > 0)
+				return fail("pattern already on screen %.1f ms (%llu jiffies) after the write, want not before %.1f ms (%llu jiffies: delay %.0f ms - 1 jiffy of %.1f ms)",
+					    l.at, l.dj, earliest,
+					    delay_jiffies - 1, delay, jiffy);
 			looks++;
+			last = l;
 			sleep_ms(jiffy / 2);
 		}
 		if (!looks) {
-			diag("first look %.1f ms after the write (written in %.1f ms), not before %.1f ms: too late to tell, retrying",
-			     at, written, earliest);
+			diag("first look %.1f ms, %llu jiffies after the write (written in %.1f ms): too late to tell, retrying",
+			     l.at, l.dj, written);
 			oracle_wait(&fb, &s, t0, DEADLINE_MS, why, sizeof(why));
 			continue;
 		}
@@ -198,25 +255,25 @@ static int test_mmap_write_is_deferred(void)
 		if (shown < 0)
 			return fail("not on screen %d ms after the write, want it after the %.0f ms delay: %s",
 				    DEADLINE_MS, delay, why);
-		diag("not on screen in %d looks until %.1f ms, on screen by %.1f ms (HZ %u, delay %.0f ms)",
-		     looks, earliest, shown, kernel_hz(), delay);
+		diag("not on screen in %d looks in time (the last %.1f ms, %llu jiffies after the write), on screen by %.1f ms (HZ %u, delay %.0f ms)",
+		     looks, last.at, last.dj, shown, kernel_hz(), delay);
 		return pass();
 	}
-	return fail("no look within %.1f ms of the write in %d attempts: no timely observation was possible",
-		    earliest, ATTEMPTS);
+	return fail("no look within %.1f ms (%llu jiffies) of the write in %d attempts: no timely observation was possible",
+		    earliest, delay_jiffies - 1, ATTEMPTS);
 reset_failed:
 	return fail("could not clear the screen: %s", why);
 }
 
 /*
  * fsync() flushes at once: after write + fsync() the pattern is on screen
- * before the deferred timer could have shown it, i.e. before (delay - 1
- * jiffy) after the write. The screen is looked at again and again; a look
- * in time that sees it passes. Looks in time that do not see it, followed
- * by no look that does until the bound, fail. An attempt whose looks could
- * not be made in time (the first look after fsync, or one after a long
- * gap since the previous look, answered only at or after the bound) tells
- * nothing and is retried with a fresh pattern.
+ * before the deferred timer could have shown it. The screen is looked at
+ * again and again; a look in time (see timing()) that sees it passes.
+ * Looks in time that do not see it, followed by no look that does until
+ * the bound, fail. An attempt whose looks could not be made in time (the
+ * first look after fsync, or one after a long gap since the previous
+ * look, came only after the bound) tells nothing and is retried with a
+ * fresh pattern.
  */
 static int test_fsync_flushes_at_once(void)
 {
@@ -226,44 +283,46 @@ static int test_fsync_flushes_at_once(void)
 	if (timing())
 		return 1;
 	for (attempt = 0; attempt < ATTEMPTS; attempt++) {
-		double t0, at, prev, synced, gap_max = earliest / 4;
+		double t0, prev, synced, gap_max = earliest / 4;
+		unsigned long long j0;
 		char miss[256] = "";
-		int r, misses = 0;
+		struct look l;
+		int misses = 0;
 
 		if (reset(&s, 0x000000))
 			goto reset_failed;
 		band(&s, 1, colours[(attempt + 3) % NCOLOURS]);
+		if (kernel_jiffies(&j0))
+			return fail("cannot read jiffies: %s", kernel_hz_error());
 		t0 = now_ms();
 		fb_fill(&fb, &s.r[0]);
 		if (fsync(fb.fd))
 			return fail("fsync: %s", strerror(errno));
 		prev = synced = now_ms() - t0;
 		for (;;) {
-			r = oracle_check(&fb, &s, why, sizeof(why));
-			at = now_ms() - t0;
-			if (r < 0)
+			if (look(&s, t0, j0, &l) < 0)
 				return fail("%s", why);
-			if (r > 0 && at < earliest) {
-				diag("on screen %.1f ms after the write (fsync returned at %.1f ms, timer not before %.1f ms)",
-				     at, synced, earliest);
+			if (!in_time(&l))
+				break;
+			if (l.r > 0) {
+				diag("on screen %.1f ms, %llu jiffies after the write (fsync returned at %.1f ms, timer not before %.1f ms, %llu jiffies)",
+				     l.at, l.dj, synced, earliest, delay_jiffies - 1);
 				return pass();
 			}
-			if (at >= earliest)
-				break;
 			misses++;
-			prev = at;
+			prev = l.at;
 			snprintf(miss, sizeof(miss), "%s", why);
 		}
 		/* Watched closely until the bound, never seen: the verdict. */
-		if (misses && at - prev <= gap_max)
-			return fail("not on screen in %d looks until %.1f ms after write+fsync (next look %.1f ms), want on screen before %.1f ms (delay %.0f ms - 1 jiffy): %s",
-				    misses, prev, at, earliest, delay, miss);
-		diag("look at %.1f ms after the write, %.1f ms after the previous one at %.1f ms (fsync returned at %.1f ms): too late to tell, retrying",
-		     at, at - prev, prev, synced);
+		if (misses && l.at - prev <= gap_max)
+			return fail("not on screen in %d looks until %.1f ms after write+fsync (next look %.1f ms, %llu jiffies), want on screen before %.1f ms (delay %.0f ms - 1 jiffy): %s",
+				    misses, prev, l.at, l.dj, earliest, delay, miss);
+		diag("look at %.1f ms (%llu jiffies) after the write, %.1f ms after the previous one at %.1f ms (fsync returned at %.1f ms): too late to tell, retrying",
+		     l.at, l.dj, l.at - prev, prev, synced);
 		oracle_wait(&fb, &s, t0, DEADLINE_MS, why, sizeof(why));
 	}
-	return fail("no timely observation in %d attempts (looks must come within %.1f ms of the write)",
-		    ATTEMPTS, earliest);
+	return fail("no timely observation in %d attempts (looks must come within %.1f ms and %llu jiffies of the write)",
+		    ATTEMPTS, earliest, delay_jiffies - 1);
 reset_failed:
 	return fail("could not clear the screen: %s", why);
 }

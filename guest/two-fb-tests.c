@@ -97,14 +97,25 @@ static void write_page(struct fb *f, struct scene *s, size_t p, uint32_t rgb)
 	scene_add_bytes(s, f, off, len, rgb);
 }
 
-/* Fill @f with @bg, flush, and wait until its screen shows it. */
+/*
+ * Fill @f with @bg, flush, and wait until its screen shows it: first a
+ * colour that differs in every pixel, so that the match proves the flush
+ * and DRM's copy are done (none left to carry later writes early).
+ */
 static int reset(struct fb *f, struct scene *s, uint32_t bg)
 {
-	memset(s, 0, sizeof(*s));
-	s->bg = bg;
-	fb_draw(f, s);
-	fsync(f->fd);
-	return oracle_wait(f, s, now_ms(), DEADLINE_MS, why, sizeof(why)) < 0;
+	int phase;
+
+	for (phase = 0; phase < 2; phase++) {
+		memset(s, 0, sizeof(*s));
+		s->bg = phase ? bg : bg ^ 0x808080;
+		fb_draw(f, s);
+		fsync(f->fd);
+		if (oracle_wait(f, s, now_ms(), DEADLINE_MS, why,
+				sizeof(why)) < 0)
+			return 1;
+	}
+	return 0;
 }
 
 /*
