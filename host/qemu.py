@@ -421,8 +421,12 @@ class Machine:
         devs = []
         for d in self.displays:
             devs += [s.format(xres=a.xres, yres=a.yres) for s in DISPLAYS[d][0]]
+        # The kernel splits init's arguments at blanks but keeps a
+        # double-quoted one whole (and drops the quotes).
+        guest = " ".join(f'"{w}"' if re.search(r"\s", w) or not w else w
+                         for w in a.guest)
         append = (f"console=ttyS0 panic=-1 oops=panic loglevel=6 acpi=noirq "
-                  f"{a.append} -- {' '.join(a.guest)}")
+                  f"{a.append} -- {guest}")
         return [
             "qemu-system-x86_64", "-machine", "pc", "-accel", "tcg",
             "-m", str(a.memory), "-nodefaults", "-no-reboot", "-S",
@@ -566,7 +570,11 @@ class Machine:
                         with self.qmp_lock:
                             self.qmp.execute("cont")
         except (OSError, EOFError, RuntimeError, ValueError) as e:
-            if self.proc.poll() is None:
+            # The sockets also break when QEMU is ending: only an error
+            # while it keeps running is the oracle's.
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
                 self.oracle_error(f"{type(e).__name__}: {e}")
 
     def start(self):
@@ -692,6 +700,9 @@ class Machine:
         out.append((not self.oracle_errors, name + "screen_oracle"))
         for e in self.oracle_errors[:5]:
             notes.append(f"screen oracle error: {e}")
+        if len(self.oracle_errors) > 5:
+            notes.append(f"... and {len(self.oracle_errors) - 5} more "
+                         "screen oracle errors")
 
         taint_ok = False
         if tainted is None:
@@ -782,6 +793,8 @@ def main():
                if not v]
     if missing or not args.guest:
         p.error(f"missing {', '.join(missing) or 'the guest command'}")
+    if any('"' in w for w in args.guest):
+        p.error("the kernel command line cannot pass a '\"' to the guest")
     for f in (args.kernel, args.initrd):
         if not os.path.exists(f):
             sys.exit(f"qemu.py: {f} does not exist (build it first)")
