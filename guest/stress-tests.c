@@ -583,6 +583,31 @@ static char *slurp(const char *path)
 }
 
 /*
+ * The entries of a kmemleak report whose backtrace names our code: their
+ * number; the first three are printed. *@total counts all entries.
+ */
+static int judge_leaks(const char *report, int *total, int *shown)
+{
+	const char *e, *next, *end;
+	int offending = 0;
+
+	*total = *shown = 0;
+	for (e = strstr(report, "unreferenced object"); e; e = next) {
+		next = strstr(e + 1, "unreferenced object");
+		end = next ? next : e + strlen(e);
+		++*total;
+		if (!entry_is_ours(e, end))
+			continue;
+		if (offending++ < 3) {
+			diag("leak %d, naming the series or its drivers:", offending);
+			print_entry(e, end);
+			++*shown;
+		}
+	}
+	return offending;
+}
+
+/*
  * kmemleak (a kmemleak kernel) finds no object leaked by the series or
  * the drivers it touches, after everything above: unbind and rebind, the
  * failed probe (run last). Objects younger than 5 s are not reported and
@@ -592,8 +617,8 @@ static char *slurp(const char *path)
  */
 static int test_kmemleak_clean(void)
 {
-	int total = 0, offending = 0, shown = 0, err;
-	char *report, *e, *next;
+	int total, offending, shown, err;
+	char *report;
 
 	if (access(KMEMLEAK, F_OK))
 		return fail("no %s: not a kmemleak kernel (CONFIG_DEBUG_KMEMLEAK), or debugfs missing",
@@ -609,17 +634,7 @@ static int test_kmemleak_clean(void)
 	report = slurp(KMEMLEAK);
 	if (!report)
 		return fail("reading " KMEMLEAK ": %s", strerror(errno));
-	for (e = strstr(report, "unreferenced object"); e; e = next) {
-		next = strstr(e + 1, "unreferenced object");
-		total++;
-		if (!entry_is_ours(e, next ? next : e + strlen(e)))
-			continue;
-		if (offending++ < 3) {
-			diag("leak %d, naming the series or its drivers:", offending);
-			print_entry(e, next ? next : e + strlen(e));
-			shown++;
-		}
-	}
+	offending = judge_leaks(report, &total, &shown);
 	free(report);
 	diag("kmemleak: %d unreferenced objects, %d of them from the series or its drivers",
 	     total, offending);
