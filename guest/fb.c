@@ -487,7 +487,16 @@ int oracle_check(const struct fb *fb, const struct scene *s, char *why,
 double oracle_wait(const struct fb *fb, const struct scene *s, double t0,
 		   double timeout_ms, char *why, size_t whylen)
 {
-	for (;;) {
+	double pause = 5;
+	int n;
+
+	/*
+	 * Every 5 ms for the first 100 ms, then less and less often (at most
+	 * 100 ms apart): each look costs the host a screendump and a
+	 * comparison while the VM stands still, and a long deadline would
+	 * otherwise mean thousands of them.
+	 */
+	for (n = 0;; n++) {
 		int r = oracle_check(fb, s, why, whylen);
 
 		if (r < 0)
@@ -496,7 +505,9 @@ double oracle_wait(const struct fb *fb, const struct scene *s, double t0,
 			return now_ms() - t0;
 		if (now_ms() - t0 > timeout_ms)
 			return -1;
-		sleep_ms(5);
+		sleep_ms(pause);
+		if (n >= 20 && pause < 100)
+			pause *= 1.25;
 	}
 }
 

@@ -98,9 +98,10 @@ int oracle_open(void);
 int oracle_check(const struct fb *fb, const struct scene *s, char *why,
 		 size_t whylen);
 /*
- * Poll until the screen shows @s or @timeout_ms passes. Returns when the
- * match was seen, in ms after @t0 (an upper bound: the answer's arrival),
- * or -1 with the last mismatch in @why.
+ * Poll until the screen shows @s or @timeout_ms passes (every 5 ms at
+ * first, backing off to 100 ms). Returns when the match was seen, in ms
+ * after @t0 (an upper bound: the answer's arrival), or -1 with the last
+ * mismatch in @why.
  */
 double oracle_wait(const struct fb *fb, const struct scene *s, double t0,
 		   double timeout_ms, char *why, size_t whylen);
