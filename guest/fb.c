@@ -459,7 +459,8 @@ static int oracle_ask(const char *req, char *ans, size_t anslen)
 int oracle_check(const struct fb *fb, const struct scene *s, char *why,
 		 size_t whylen)
 {
-	static char req[SCENE_MAX_RECTS * 48 + 128];
+	/* " x,y,w,h,rgb" is at most 53 characters */
+	static char req[SCENE_MAX_RECTS * 64 + 128];
 	char ans[256];
 	size_t n;
 	unsigned int i;
@@ -471,6 +472,10 @@ int oracle_check(const struct fb *fb, const struct scene *s, char *why,
 		n += snprintf(req + n, sizeof(req) - n, " %u,%u,%u,%u,%06x",
 			      s->r[i].x, s->r[i].y, s->r[i].w, s->r[i].h,
 			      s->r[i].rgb);
+	if (n >= sizeof(req)) {
+		snprintf(why, whylen, "scene too large for a request");
+		return -1;
+	}
 	if (oracle_ask(req, ans, sizeof(ans))) {
 		snprintf(why, whylen, "no answer from the host oracle");
 		return -1;

@@ -582,6 +582,24 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+/* One line for a leak of other code: its first two backtrace frames. */
+static void print_unrelated(const char *entry, const char *end)
+{
+	const char *bt = strstr(entry, "backtrace:"), *f[2] = { "?", "?" };
+	int lens[2] = { 1, 1 }, i;
+
+	for (i = 0; bt && bt < end && i < 2; i++) {
+		const char *sym = strstr(bt, "] ");
+
+		if (!sym || sym >= end)
+			break;
+		f[i] = sym + 2;
+		lens[i] = strcspn(f[i], "+\n");
+		bt = f[i];
+	}
+	diag("  other code's leak: %.*s <- %.*s", lens[0], f[0], lens[1], f[1]);
+}
+
 /*
  * The entries of a kmemleak report whose backtrace names our code: their
  * number; the first three are printed. *@total counts all entries.
@@ -596,8 +614,11 @@ static int judge_leaks(const char *report, int *total, int *shown)
 		next = strstr(e + 1, "unreferenced object");
 		end = next ? next : e + strlen(e);
 		++*total;
-		if (!entry_is_ours(e, end))
+		if (!entry_is_ours(e, end)) {
+			if (*total - offending <= 5)
+				print_unrelated(e, end);
 			continue;
+		}
 		if (offending++ < 3) {
 			diag("leak %d, naming the series or its drivers:", offending);
 			print_entry(e, end);
