@@ -761,6 +761,9 @@ def display_list(value):
 
 
 def on_signal(signum, frame):
+    # Once: the report that follows is written even if more signals come.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Interrupted(signum)
 
 
