@@ -67,11 +67,11 @@ esac
 
 cross=()
 case $arch in
-x86_64) image=arch/x86/boot/bzImage ;;
-i386)   image=arch/x86/boot/bzImage; cross=(ARCH=i386) ;;
+x86_64) image=bzImage ;;
+i386)   image=bzImage; cross=(ARCH=i386) ;;
 arm64)
 	need_pkgs aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
-	image=arch/arm64/boot/Image
+	image=Image
 	cross=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) ;;
 esac
 targets=("${@:-$image}")

@@ -79,7 +79,8 @@ PLACEHOLDER_EMAIL="unsigned@invalid"
 # COVER, where each remaining message must be explained.
 checkpatch_check() {
 	local patch=$1 cover=$2 out t bad=0; shift 2
-	out=$("$LINUX/scripts/checkpatch.pl" --strict --no-tree --show-types \
+	# In the tree, as a maintainer runs it: MAINTAINERS and git are read.
+	out=$(cd "$LINUX" && scripts/checkpatch.pl --strict --show-types \
 		"$patch" 2>&1 || true)
 	if ! grep -qE '^total: [0-9]+ errors, [0-9]+ warnings, [0-9]+ checks' <<<"$out"; then
 		echo "${patch#$TOP/}: checkpatch did not run:"
