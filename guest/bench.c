@@ -372,10 +372,14 @@ int main(int argc, char **argv)
 		dirty(fb.mem, npages, 1);	/* map every page once */
 		flush();
 		sleep_ms(IDLE_MS);
-		for (k = 0; k < nns; k++) {
-			size_t n = ns[k] ? ns[k] : npages;
-
-			for (rep = 0; rep < reps; rep++) {
+		/*
+		 * Round by round over every N, rather than all runs of one N
+		 * in a row: a busy stretch of the host then spreads over the
+		 * points instead of landing on one of them.
+		 */
+		for (rep = 0; rep < reps; rep++) {
+			for (k = 0; k < nns; k++) {
+				size_t n = ns[k] ? ns[k] : npages;
 				double us = dirty(fb.mem, n, rep), t0 = now_ms();
 
 				flush();	/* write-protect + callback */
