@@ -54,7 +54,7 @@ PY
 	cp "$cover" "$dir/"
 }
 
-rc=0
+# Before anything is written: every branch must be a complete one.
 for s in $names; do
 	case " $SUBMISSIONS " in *" $s "*) ;; *) die "no submission '$s' (lib.sh: $SUBMISSIONS)" ;; esac
 	if [ -e "$(partial_marker "$s")" ]; then
@@ -62,6 +62,10 @@ for s in $names; do
 	fi
 	git -C "$LINUX" rev-parse -q --verify "refs/heads/$s" >/dev/null ||
 		die "work/linux has no branch $s: run make fetch"
+done
+
+rc=0
+for s in $names; do
 	format "$s" "$out/$s"
 	if [ "$mode" = compare ]; then
 		for f in "$out/$s"/*; do

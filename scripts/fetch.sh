@@ -72,7 +72,7 @@ make_tree() {
 		tar -xJ -C "$tmp" --strip-components=1
 	(
 		cd "$tmp"
-		git init -q -b "$SERIES"
+		git init -q -b pristine
 		# Commits made here carry no one's name: the sender signs when
 		# the series is prepared for mailing (scripts/prepare.sh).
 		git config user.name "$PLACEHOLDER_NAME"
@@ -121,6 +121,7 @@ sync_submission() {
 	local s=$1
 	cd "$LINUX"
 	if git rev-parse -q --verify "refs/heads/$s" >/dev/null &&
+	   [ "$(git rev-parse "$s")" != "$(git rev-parse base)" ] &&
 	   [ ! -e "$(partial_marker "$s")" ]; then
 		if "$TOP/scripts/export.sh" --compare "$s" >/dev/null 2>&1; then
 			git update-ref "refs/series/applied/$s" "$s"
