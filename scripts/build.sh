@@ -36,14 +36,17 @@ arch=x86_64
 case $variant in
 # the test kernels: base, and base + every submission (work/stack/linux)
 base)       src=$LINUX_BASE; worktree_at "$src" base; frags="test" ;;
-series)     src=$LINUX_STACK; stack_tree >/dev/null; frags="test" ;;
-kunit)      src=$LINUX_STACK; stack_tree >/dev/null; frags="test kunit" ;;
+# the KUnit suite is built into the stack's test kernel and runs at every
+# boot; its results are printed at KERN_INFO, below the console loglevel
+# of the screen tests' boots
+series)     src=$LINUX_STACK; stack_tree >/dev/null; frags="test kunit" ;;
 # the kernel's bug detectors, on the stack plus the test-only hooks of
-# patches-test/, and on the base as the negative control of the log oracle
+# patches-test/ (the KUnit suite runs under them at boot too), and on the
+# base as the negative control of the log oracle
 debug|kmemleak)
 	src=$WORK/debug/linux
 	patched_worktree "$src" "$(stack_tree)" "$TOP"/patches-test/*.patch
-	frags="test $variant" ;;
+	frags="test kunit $variant" ;;
 base-debug) src=$LINUX_BASE; worktree_at "$src" base; frags="test debug" ;;
 # compile coverage of every deferred-I/O user, and fbdev without it
 compile)    src=$LINUX_STACK; stack_tree >/dev/null; frags="test compile" ;;
@@ -61,7 +64,7 @@ bench-base)
 bench-series)
 	src=$WORK/bench-series/linux; frags="test"
 	patched_worktree "$src" "$(stack_tree)" "$TOP"/bench/series-*.patch ;;
-*) die "unknown variant '$variant' (base series kunit debug kmemleak base-debug compile nodefio prefix-x86_64 prefix-modules prefix-i386 prefix-arm64 bench-base bench-series)" ;;
+*) die "unknown variant '$variant' (base series debug kmemleak base-debug compile nodefio prefix-x86_64 prefix-modules prefix-i386 prefix-arm64 bench-base bench-series)" ;;
 esac
 [ -d "$src" ] || die "no tree for $variant at $src"
 

@@ -167,8 +167,7 @@ for step in $steps; do
 			'step 5.*DIFF' screen-tests --expect-shadow second_node_both_mapped
 		;;
 	kunit)
-		build kunit
-		say "boot the KUnit kernel"
+		say "boot the test kernel for its KUnit suite"
 		results kunit "$TOP/scripts/kunit.sh"
 		;;
 	debug)

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Boot the KUnit kernel (config/kunit.config) and read the suites' results
+# Boot the stack's test kernel, which has the KUnit suite built in
+# (config/kunit.config), and read the suites' results
 # from its console with the tree's own tools/testing/kunit/kunit.py parse
 # --json. Prints one line per test case, "ok kunit/SUITE/CASE" or "not ok
 # ...", for check.sh, then the boot's own results (kernel log, taint).
@@ -12,9 +13,9 @@ stop_on_signals
 out=$WORK/runs/kunit
 rm -rf "$out"
 # KUnit prints its results at KERN_INFO: raise the console loglevel.
-boot kunit virtio "$out" --name kunit/ --timeout 300 --no-guest-ktap \
+boot series virtio "$out" --name kunit/ --timeout 300 --no-guest-ktap \
 	--append "loglevel=7" -- true >&2 || true
-[ -s "$out/console.log" ] || die "the KUnit kernel did not boot (scripts/build.sh kunit)"
+[ -s "$out/console.log" ] || die "the test kernel did not boot (scripts/build.sh series)"
 rc=0
 /usr/bin/python3 "$LINUX_STACK/tools/testing/kunit/kunit.py" parse \
 	--json "$out/kunit.json" "$out/console.log" >"$out/kunit.txt" 2>&1 || rc=$?
