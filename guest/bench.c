@@ -315,7 +315,7 @@ int main(int argc, char **argv)
 {
 	static const size_t all_ns[] = { 1, 16, 64, 256, 1024, 2048, 4096, 0 };
 	static const size_t quick_ns[] = { 256, 0 };
-	static const uint32_t colours[] = {
+	static const uint32_t frame_colours[] = {
 		0xff0000, 0x00ff00, 0x0000ff, 0xffff00, 0xff00ff, 0x00ffff,
 		0xffffff, 0x808080,
 	};
@@ -430,7 +430,7 @@ int main(int argc, char **argv)
 		set_sort(sort0);
 	{
 		struct scene s = { .bg = 0x000000 };
-		size_t ncolours = sizeof(colours) / sizeof(colours[0]);
+		size_t ncolours = sizeof(frame_colours) / sizeof(frame_colours[0]);
 		unsigned int delay;
 		double t0, wrote;
 		int d;
@@ -449,7 +449,7 @@ int main(int argc, char **argv)
 			set_delay(d ? 20000 : delay0);
 			delay = get_delay();
 			for (rep = 0; rep < frames; rep++) {
-				s.bg = colours[(d * frames + rep) % ncolours];
+				s.bg = frame_colours[(d * frames + rep) % ncolours];
 				t0 = now_ms();
 				fb_draw(&fb, &s);	/* every pixel, every page */
 				wrote = now_ms() - t0;

@@ -584,6 +584,42 @@ static int test_index(const struct fbtest_suite *suite, const char *name)
 	return -1;
 }
 
+const uint32_t colours[NCOLOURS] = {
+	0xff0000, 0x00ff00, 0x0000ff, 0xffff00, 0xff00ff, 0x00ffff, 0xffffff,
+};
+
+/* The test that fbtest_main() is running. */
+static const char *running;
+
+int fail(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ktap_result(0, running, "%s", msg);
+	return 1;
+}
+
+int pass(void)
+{
+	ktap_result(1, running, NULL);
+	return 0;
+}
+
+int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), r;
+
+	if (fd < 0)
+		return -errno;
+	r = write(fd, val, strlen(val)) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
 int fbtest_main(int argc, char **argv, const struct fbtest_suite *suite)
 {
 	int i, first, failed = 0, err;
@@ -618,7 +654,7 @@ int fbtest_main(int argc, char **argv, const struct fbtest_suite *suite)
 			want |= !strcmp(argv[i], suite->tests[t].name);
 		if (!want)
 			continue;
-		*suite->cur = suite->tests[t].name;
+		*suite->cur = running = suite->tests[t].name;
 		if (err) {
 			ktap_result(0, *suite->cur, "setup: %s", strerror(-err));
 			failed++;

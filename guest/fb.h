@@ -141,6 +141,21 @@ struct fbtest_suite {
  */
 int fbtest_main(int argc, char **argv, const struct fbtest_suite *suite);
 
+/*
+ * The result of the test that fbtest_main() is running: fail() reports it
+ * failed, with the message, and returns 1; pass() reports it passed and
+ * returns 0.
+ */
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int pass(void);
+
+/* Write @val to the sysfs (or debugfs) file @path: 0 or -errno. */
+int sysfs_write(const char *path, const char *val);
+
+/* Colours that differ from each other and from black, for test patterns. */
+extern const uint32_t colours[];
+#define NCOLOURS 7
+
 /* KTAP on the console. */
 void ktap_plan(int n);
 void ktap_result(int ok, const char *name, const char *fmt, ...)

@@ -45,28 +45,6 @@
 static struct fb fb;
 static const char *cur;	/* the running test's name */
 static char why[256];
-static const uint32_t colours[] = {
-	0xff0000, 0x00ff00, 0x0000ff, 0xffff00, 0xff00ff, 0x00ffff, 0xffffff,
-};
-#define NCOLOURS (sizeof(colours) / sizeof(colours[0]))
-
-static __attribute__((format(printf, 1, 2))) int fail(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ktap_result(0, cur, "%s", msg);
-	return 1;
-}
-
-static int pass(void)
-{
-	ktap_result(1, cur, NULL);
-	return 0;
-}
 
 /*
  * Fill the whole screen with @bg, flush, and wait until it is shown. The
@@ -358,8 +336,7 @@ static int test_rewrite_shows_latest(void)
 		ktap_result(0, cur, "write after the flush not shown: %s", why);
 		return 1;
 	}
-	ktap_result(1, cur, NULL);
-	return 0;
+	return pass();
 reset_failed:
 	ktap_result(0, cur, "could not clear the screen: %s", why);
 	return 1;
@@ -397,8 +374,7 @@ static int test_scattered_pages_exact(void)
 	}
 	diag("%zu scattered pages of %zu on screen by %.1f ms",
 	     sizeof(pages) / sizeof(pages[0]), npages, shown);
-	ktap_result(1, cur, NULL);
-	return 0;
+	return pass();
 reset_failed:
 	ktap_result(0, cur, "could not clear the screen: %s", why);
 	return 1;
@@ -447,8 +423,7 @@ static int test_write_and_pwrite(void)
 		ktap_result(0, cur, "%s", why);
 		return 1;
 	}
-	ktap_result(1, cur, NULL);
-	return 0;
+	return pass();
 reset_failed:
 	ktap_result(0, cur, "could not clear the screen: %s", why);
 	free(buf);
@@ -479,8 +454,7 @@ static int test_geometry_matches_screen(void)
 			    fb.var.yres);
 		return 1;
 	}
-	ktap_result(1, cur, NULL);
-	return 0;
+	return pass();
 }
 
 /* A write of one page through a mapping, for guarded(). */

@@ -29,12 +29,6 @@ static struct fb fb;
 static const char *cur;
 static char why[256];
 
-static int fail(const char *fmt, const char *detail)
-{
-	ktap_result(0, cur, fmt, detail);
-	return 1;
-}
-
 /* Draw @s through the main mapping and wait until the screen shows it. */
 static int draw_and_see(struct scene *s)
 {
@@ -161,8 +155,7 @@ static int test_stress_many_processes(void)
 	scene_bands(&s, 0x0000ff, 0xffff00, 3);
 	if (draw_and_see(&s))
 		return fail("final pattern not on screen: %s", why);
-	ktap_result(1, cur, NULL);
-	return 0;
+	return pass();
 }
 
 /* Two opens, one closed while the other keeps writing. */
@@ -190,8 +183,7 @@ static int test_two_opens_one_closed(void)
 		return fail("writes through the remaining open: %s", why);
 	}
 	munmap(m, fb.len);
-	ktap_result(1, cur, NULL);
-	return 0;
+	return pass();
 }
 
 /* Write, then munmap and close before the delay expires. */
@@ -212,8 +204,7 @@ static int test_close_with_dirty_pages(void)
 	close(fd);
 	if (oracle_wait(&fb, &s, now_ms(), DEADLINE_MS, why, sizeof(why)) < 0)
 		return fail("write before close not on screen: %s", why);
-	ktap_result(1, cur, NULL);
-	return 0;
+	return pass();
 }
 
 /* Run @fn in a child; returns its wait status. */
@@ -286,19 +277,7 @@ static int test_bad_input_refused(void)
 		return fail("pread at the end: %s", "returned data");
 	if (oracle_wait(&fb, &s, now_ms(), DEADLINE_MS, why, sizeof(why)) < 0)
 		return fail("screen changed by refused input: %s", why);
-	ktap_result(1, cur, NULL);
-	return 0;
-}
-
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), r;
-
-	if (fd < 0)
-		return -errno;
-	r = write(fd, val, strlen(val)) < 0 ? -errno : 0;
-	close(fd);
-	return r;
+	return pass();
 }
 
 #define VGPU "/sys/bus/virtio/drivers/virtio_gpu"
@@ -370,8 +349,7 @@ static int test_unbind_while_mapped(void)
 	scene_bands(&s, 0xffffff, 0xff0000, 3);
 	if (draw_and_see(&s))
 		return fail("new /dev/fb0 not on screen: %s", why);
-	ktap_result(1, cur, NULL);
-	return 0;
+	return pass();
 }
 
 #define FAILFN "/sys/kernel/debug/fail_function/"
@@ -504,8 +482,7 @@ static int test_probe_without_memory(void)
 	scene_bands(&s, 0x00ff00, 0x0000ff, 2);
 	if (draw_and_see(&s))
 		return fail("new /dev/fb0 not on screen: %s", why);
-	ktap_result(1, cur, NULL);
-	return 0;
+	return pass();
 }
 
 #define KMEMLEAK "/sys/kernel/debug/kmemleak"
@@ -667,8 +644,7 @@ static int test_kmemleak_clean(void)
 		return fail("kmemleak: leaks allocated by the series or its drivers (want none): %s",
 			    detail);
 	}
-	ktap_result(1, cur, NULL);
-	return 0;
+	return pass();
 }
 
 static const struct fbtest tests[] = {
