@@ -24,13 +24,7 @@ trap 'rm -rf "$out"' EXIT
 
 # format NAME DIR: what patches/NAME should hold, in DIR.
 format() {
-	local s=$1 dir=$2 cover=$PATCHES/$1/cover-letter.txt
-	[ -f "$cover" ] || die "missing $cover (first lines 'Subject:' and 'Prefix:', a blank line, then the body)"
-	local subject prefix body n
-	subject=$(sed -n 's/^Subject: //p;/^$/q' "$cover")
-	prefix=$(sed -n 's/^Prefix: //p;/^$/q' "$cover")
-	[ -n "$subject" ] || die "$cover has no 'Subject:' line"
-	body=$(sed '1,/^$/d' "$cover")
+	local s=$1 dir=$2 cover=$PATCHES/$1/cover-letter.txt n
 	mkdir -p "$dir"
 	n=$(git -C "$LINUX" rev-list --count "base..$s")
 	[ "$n" -gt 0 ] || die "branch $s of work/linux has no commits on top of base"
@@ -39,17 +33,7 @@ format() {
 	GIT_COMMITTER_DATE=$(git -C "$LINUX" log -1 --format=%aD "$s") \
 	GIT_COMMITTER_NAME=$(git -C "$LINUX" log -1 --format=%an "$s") \
 	GIT_COMMITTER_EMAIL=$(git -C "$LINUX" log -1 --format=%ae "$s") \
-	git -C "$LINUX" format-patch -q --cover-letter --zero-commit \
-		--no-signature --subject-prefix="${prefix:-PATCH}" -o "$dir" \
-		"base..$s"
-	python3 - "$dir"/0000-cover-letter.patch "$subject" "$body" <<'PY'
-import sys
-path, subject, body = sys.argv[1:]
-text = open(path).read()
-text = text.replace("*** SUBJECT HERE ***", subject, 1)
-text = text.replace("*** BLURB HERE ***", body, 1)
-open(path, "w").write(text)
-PY
+	format_patches "$LINUX" "base..$s" "$dir" "$cover" --zero-commit
 	(cd "$dir" && ls [0-9]*.patch | grep -v '^0000-') >"$dir/series"
 	cp "$cover" "$dir/"
 }

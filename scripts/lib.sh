@@ -97,6 +97,31 @@ checkpatch_check() {
 	return $bad
 }
 
+# format_patches TREE RANGE DIR COVER [FORMAT-PATCH OPTION...]: the commits
+# of RANGE in TREE as git format-patch mails in DIR, with a cover letter made
+# from COVER (first lines 'Subject:' and 'Prefix:', a blank line, then the
+# body). The committer's environment decides the cover letter's sender.
+format_patches() {
+	local tree=$1 range=$2 dir=$3 cover=$4; shift 4
+	[ -f "$cover" ] || die "missing $cover (first lines 'Subject:' and 'Prefix:', a blank line, then the body)"
+	local subject prefix body
+	subject=$(sed -n 's/^Subject: //p;/^$/q' "$cover")
+	prefix=$(sed -n 's/^Prefix: //p;/^$/q' "$cover")
+	[ -n "$subject" ] || die "$cover has no 'Subject:' line"
+	body=$(sed '1,/^$/d' "$cover")
+	git -C "$tree" format-patch -q --cover-letter --no-signature \
+		--subject-prefix="${prefix:-PATCH}" "$@" -o "$dir" "$range" ||
+		die "git format-patch of $range in $tree failed"
+	python3 - "$dir"/0000-cover-letter.patch "$subject" "$body" <<'PY'
+import sys
+path, subject, body = sys.argv[1:]
+text = open(path).read()
+text = text.replace("*** SUBJECT HERE ***", subject, 1)
+text = text.replace("*** BLURB HERE ***", body, 1)
+open(path, "w").write(text)
+PY
+}
+
 # series_files NAME: the patch files of submission NAME, in git am order.
 series_files() {
 	local f=$PATCHES/$1/series

@@ -79,22 +79,9 @@ prepare() {	# prepare OUTDIR
 		[ -n "$to$cc" ] || die "get_maintainer.pl found nobody for patches/$s"
 		while IFS= read -r a; do [ -n "$a" ] && args+=(--to="$a"); done <<<"$to"
 		while IFS= read -r a; do [ -n "$a" ] && args+=(--cc="$a"); done <<<"$cc"
-		local prefix subject body
-		prefix=$(sed -n 's/^Prefix: //p;/^$/q' "$cover")
-		subject=$(sed -n 's/^Subject: //p;/^$/q' "$cover")
-		body=$(sed '1,/^$/d' "$cover")
 		GIT_COMMITTER_NAME=$sender_name GIT_COMMITTER_EMAIL=$sender_email \
-		git -C "$wt" format-patch -q --cover-letter --signoff --thread \
-			--no-signature --subject-prefix="${prefix:-PATCH}" \
-			"${args[@]}" -o "$dir" base..HEAD
-		python3 - "$dir"/0000-cover-letter.patch "$subject" "$body" <<'PY'
-import sys
-path, subject, body = sys.argv[1:]
-text = open(path).read()
-text = text.replace("*** SUBJECT HERE ***", subject, 1)
-text = text.replace("*** BLURB HERE ***", body, 1)
-open(path, "w").write(text)
-PY
+		format_patches "$wt" base..HEAD "$dir" "$cover" --signoff \
+			--thread "${args[@]}"
 		local p bad=0
 		for p in "$dir"/*.patch; do
 			case $p in */0000-cover-letter.patch) continue ;; esac
