@@ -5,9 +5,11 @@
 #   make export      regenerate patches/ from work/linux (after committing there)
 #   make submission  the submissions signed by you, ready for git send-email
 #   make bench       the benchmark (not part of check)
+#   make bisect-check the debug unbind tests at each core patch of the series
+#                    (not part of check)
 #   make clean       every build folder, run and result; keeps the trees and
 #                    the download (make distclean removes all of work/)
-.PHONY: demo check fetch export build initramfs submission bench clean distclean
+.PHONY: demo check fetch export build initramfs submission bench bisect-check clean distclean
 
 demo:
 	scripts/demo.sh
@@ -25,9 +27,12 @@ submission:
 	scripts/prepare.sh
 bench:
 	scripts/bench.sh
+bisect-check:
+	scripts/bisect-boot.sh
 clean:
 	rm -rf work/*/build work/runs work/check work/demo work/bench \
 		work/guest work/initramfs.cpio.gz work/submission work/submission-test \
-		work/submission-refused work/kernels work/prefix/warnings
+		work/submission-refused work/kernels work/prefix/warnings \
+		work/bisect/results work/bisect/table.txt
 distclean:
 	rm -rf work

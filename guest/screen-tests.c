@@ -25,6 +25,7 @@
  * VM is paused while the host looks, so the looking costs no guest time.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -619,6 +620,138 @@ out:
 }
 
 /*
+ * A mapping of /dev/fb0 that cannot write to the framebuffer: a screen
+ * viewer's (O_RDONLY, PROT_READ, MAP_SHARED), or a private one (O_RDWR,
+ * MAP_PRIVATE), whose writes go to copies of the pages. The flush must
+ * skip it and go on to every writable mapping: a walk that stops at it
+ * leaves the mappings after it writable, and their later writes never
+ * reach the screen.
+ */
+enum other_kind { OTHER_VIEWER, OTHER_PRIVATE };
+
+struct other {
+	int fd;
+	uint8_t *mem;
+	size_t len;
+};
+
+static int other_map(struct other *o, enum other_kind kind, size_t len)
+{
+	int priv = kind == OTHER_PRIVATE;
+
+	o->len = len;
+	o->mem = NULL;
+	o->fd = open("/dev/fb0", priv ? O_RDWR : O_RDONLY);
+	if (o->fd < 0)
+		return -errno;
+	o->mem = mmap(NULL, len, priv ? PROT_READ | PROT_WRITE : PROT_READ,
+		      priv ? MAP_PRIVATE : MAP_SHARED, o->fd, 0);
+	if (o->mem == MAP_FAILED) {
+		int err = -errno;
+
+		close(o->fd);
+		o->mem = NULL;
+		return err;
+	}
+	return 0;
+}
+
+static void other_unmap(struct other *o)
+{
+	if (o->mem)
+		munmap(o->mem, o->len);
+	if (o->fd >= 0)
+		close(o->fd);
+}
+
+/* Read every page of @o, as a viewer does: each gets a PTE. */
+static unsigned int other_read(const struct other *o)
+{
+	unsigned int sum = 0;
+	size_t off;
+
+	for (off = 0; off < o->len; off += PAGE)
+		sum += ((volatile uint8_t *)o->mem)[off];
+	return sum;
+}
+
+/*
+ * @kind mapped before (@before) or after a second writer mapping of
+ * /dev/fb0. The writer then writes the same two pages in several rounds,
+ * each flushed (fsync) and checked on screen: every round must arrive,
+ * which takes a new write fault each time, so the flush must have
+ * write-protected the writer's PTEs. A private mapping also writes a page
+ * of its own copy, which must never reach the screen.
+ */
+static int other_mapping_test(enum other_kind kind, int before)
+{
+	static const char *const kinds[] = { "read-only viewer", "private mapping" };
+	size_t np = visible_pages(), pages[2] = { np / 5, np * 3 / 5 };
+	struct other o = { .fd = -1 };
+	struct fb w = { .fd = -1 };
+	struct scene s;
+	unsigned int i;
+	int err, r = 1;
+
+	if (reset(&s, 0x200020))
+		return fail("could not clear the screen: %s", why);
+	if (!before && (err = fb_open_nomodeset(&w, "/dev/fb0")))
+		return fail("open and mmap the writer: %s", strerror(-err));
+	err = other_map(&o, kind, fb.len);
+	if (err) {
+		fail("map the %s: %s", kinds[kind], strerror(-err));
+		goto out;
+	}
+	other_read(&o);
+	if (before && (err = fb_open_nomodeset(&w, "/dev/fb0"))) {
+		fail("open and mmap the writer: %s", strerror(-err));
+		goto out;
+	}
+	if (kind == OTHER_PRIVATE) {
+		/* a private copy of a page the writer does not write */
+		memset(o.mem + np / 2 * PAGE, 0x5a, PAGE);
+	}
+	for (i = 0; i < 5; i++) {
+		uint32_t c[2] = { colours[(2 * i) % NCOLOURS],
+				  colours[(2 * i + 1) % NCOLOURS] };
+		char step[160];
+
+		snprintf(step, sizeof(step),
+			 "round %u of the writer mapped %s the %s", i + 1,
+			 before ? "after" : "before", kinds[kind]);
+		if (write_sync_check(&w, &s, pages, c, 2, step))
+			goto out;
+		if (kind == OTHER_VIEWER &&
+		    memcmp(o.mem + pages[0] * PAGE, w.mem + pages[0] * PAGE,
+			   PAGE)) {
+			fail("%s: the viewer does not read what the writer wrote",
+			     step);
+			goto out;
+		}
+	}
+	r = pass();
+out:
+	other_unmap(&o);
+	fb_close(&w);
+	return r;
+}
+
+static int test_viewer_before_writer(void)
+{
+	return other_mapping_test(OTHER_VIEWER, 1);
+}
+
+static int test_viewer_after_writer(void)
+{
+	return other_mapping_test(OTHER_VIEWER, 0);
+}
+
+static int test_private_before_writer(void)
+{
+	return other_mapping_test(OTHER_PRIVATE, 1);
+}
+
+/*
  * mprotect() read-only and back to read-write makes the dirty PTEs of a
  * write-notify mapping writable again without a fault: the flush must
  * leave them clean, or the next write is never seen.
@@ -707,6 +840,9 @@ static const struct fbtest tests[] = {
 	{ "each_page_alone_reaches_screen", test_each_page_alone_reaches_screen },
 	{ "second_node_both_mapped", test_second_node_both_mapped },
 	{ "mprotect_keeps_tracking", test_mprotect_keeps_tracking },
+	{ "viewer_before_writer", test_viewer_before_writer },
+	{ "viewer_after_writer", test_viewer_after_writer },
+	{ "private_before_writer", test_private_before_writer },
 	{ "write_and_pwrite", test_write_and_pwrite },
 };
 

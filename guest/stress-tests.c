@@ -7,8 +7,10 @@
  *
  *   stress-tests [TEST...]    run the named tests (all when none), KTAP out
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,20 +414,15 @@ static int kmsg_find(int fd, const char *what)
  * -ENOMEM and says so (no /dev/fb0; the DRM driver itself stays bound)
  * without a kernel report (KASAN would see a double free or a use of what
  * the unwinding freed), and the next probe works. fail_function makes
- * exactly one call of the allocation (made injectable, as an errno, by
- * the test-only patch) return -12.
+ * exactly one call of the allocation (made injectable by the test-only
+ * patch, as a function that returns NULL on failure) return NULL.
  */
 static int test_probe_without_memory(void)
 {
-	/*
-	 * debugfs parses retval as unsigned (kstrtoull): -12 is written as
-	 * its 64-bit two's complement, which fail_function accepts for an
-	 * ERRNO injection.
-	 */
 	static const char *const setup[][2] = {
 		{ FAILFN "inject", "fb_deferred_io_alloc_pagerefs" },
-		{ FAILFN "fb_deferred_io_alloc_pagerefs/retval",
-		  "0xfffffffffffffff4" },
+		/* it returns the pagerefs: NULL is its failure */
+		{ FAILFN "fb_deferred_io_alloc_pagerefs/retval", "0" },
 		{ FAILFN "probability", "100" },
 		{ FAILFN "interval", "1" },
 		{ FAILFN "times", "1" },
@@ -647,6 +644,198 @@ static int test_kmemleak_clean(void)
 	return pass();
 }
 
+#define SHMEM_ENABLED "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+#define HUGE_SIZE (2UL << 20)
+
+/* A meminfo field in kB, or -1. */
+static long long meminfo_kb(const char *field)
+{
+	char line[128];
+	long long kb = -1;
+	size_t n = strlen(field);
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, n) && line[n] == ':')
+			kb = strtoll(line + n + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/*
+ * shmem's transparent huge pages forced on (shmem_enabled=force), so that
+ * virtio-gpu's GEM buffer, made anew by an unbind and bind, is made of
+ * huge pages. /dev/fb0 is then mapped at a 2 MB-aligned address, where
+ * the fault path could map a huge page with one PMD: writable after one
+ * page_mkwrite, the rest of its 2 MB untracked. Pages inside the first
+ * 2 MB and beyond are written one per flush, each checked on screen.
+ * Either fbdev maps such a buffer page by page or it uses a shadow (DRM
+ * says so in the log); both must show every write.
+ */
+static int test_huge_pages_tracked(void)
+{
+	static const size_t pages[] = { 0, 1, 255, 511, 512, 700 };
+	char dev[64] = "", mode[32];
+	struct fb h;
+	struct scene s;
+	uint8_t *area, *at;
+	long long huge_kb;
+	unsigned int i;
+	int err, kmsg, shadowed, r = 1;
+
+	if (access(SHMEM_ENABLED, W_OK))
+		return fail("%s: %s (a kernel without CONFIG_TRANSPARENT_HUGEPAGE?)",
+			    SHMEM_ENABLED, strerror(errno));
+	if (virtio_gpu_device(dev, sizeof(dev)))
+		return fail("no virtio-gpu device under %s", VGPU);
+	if ((err = sysfs_write(SHMEM_ENABLED, "force")))
+		return fail("shmem_enabled=force: %s", strerror(-err));
+	kmsg = kmsg_open();
+	fb_close(&fb);
+	if ((err = sysfs_write(VGPU "/unbind", dev)) ||
+	    (err = sysfs_write(VGPU "/bind", dev))) {
+		sysfs_write(SHMEM_ENABLED, "never");
+		return fail("unbind/bind: %s", strerror(-err));
+	}
+	err = fb_reopen();
+	sysfs_write(SHMEM_ENABLED, "never");
+	if (err)
+		return fail("no /dev/fb0 after rebind: %s", strerror(-err));
+	huge_kb = meminfo_kb("ShmemHugePages");
+	if (huge_kb <= 0)
+		return fail("ShmemHugePages %lld kB with shmem_enabled=force: the GEM buffer has no huge page, the test would prove nothing",
+			    huge_kb);
+	shadowed = kmsg_find(kmsg, "GEM buffer is made of huge pages");
+	snprintf(mode, sizeof(mode), "%s", shadowed > 0 ? "shadow" : "direct");
+	diag("ShmemHugePages %lld kB; fbdev %s", huge_kb,
+	     shadowed > 0 ? "refused the huge pages and uses a shadow" :
+			    "maps the GEM buffer");
+	if (fb.len < 701 * PAGE)
+		return fail("framebuffer of %zu bytes: too small for the pages written", fb.len);
+
+	/* a 2 MB-aligned address for the mapping */
+	area = mmap(NULL, fb.len + HUGE_SIZE, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		return fail("reserve: %s", strerror(errno));
+	at = (uint8_t *)(((uintptr_t)area + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1));
+	h = fb;
+	h.mem = mmap(at, fb.len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		     fb.fd, 0);
+	if (h.mem == MAP_FAILED) {
+		fail("mmap at %p: %s", (void *)at, strerror(errno));
+		goto out;
+	}
+	scene_bands(&s, 0x000000, 0x0000ff, 1);
+	if (draw_and_see(&s)) {
+		fail("could not draw the first scene: %s", why);
+		goto out;
+	}
+	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		uint32_t c = colours[i % NCOLOURS];
+		size_t off = pages[i] * PAGE;
+		double t0 = now_ms();
+
+		fb_fill_bytes(&h, off, PAGE, c);
+		scene_add_bytes(&s, &h, off, PAGE, c);
+		if (fsync(h.fd)) {
+			fail("fsync: %s", strerror(errno));
+			goto out;
+		}
+		if (oracle_wait(&fb, &s, t0, DEADLINE_MS, why, sizeof(why)) < 0) {
+			fail("page %zu (write %u, %s, mapping 2 MB-aligned at %p) not on screen after %d ms: %s",
+			     pages[i], i + 1, mode, (void *)h.mem, DEADLINE_MS, why);
+			goto out;
+		}
+	}
+	r = pass();
+out:
+	munmap(area, fb.len + HUGE_SIZE);
+	return r;
+}
+
+/*
+ * The flush write-protects the written PTEs and clears their dirty bits.
+ * If the two were separate steps, a process that calls mprotect(PROT_READ)
+ * and then mprotect(PROT_READ | PROT_WRITE) in between would get its
+ * dirty, write-protected PTE made writable again without a fault
+ * (mprotect does that for dirty PTEs of a write-notify mapping), and the
+ * clean step would leave it writable and clean: untracked for good. Two
+ * processes, one pinned to each CPU, write their own page and make that
+ * round trip in a tight loop while the flush runs on either CPU. Then,
+ * after the last flush, each writes a new colour once: only a write that
+ * faults reaches the screen.
+ */
+#define RACE_ROUNDS	5
+#define RACE_LOOP_MS	2000
+#define RACE_QUIET_MS	300
+
+static void race_child(int cpu, size_t page, uint32_t final, double until)
+{
+	uint32_t v = fb_pixel(&fb, 0x808080 ^ (cpu ? 0x00ff00 : 0xff0000));
+	size_t off = page * PAGE;
+	cpu_set_t set;
+	unsigned long n = 0;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		_exit(3);
+	while (now_ms() < until) {
+		((volatile uint32_t *)(fb.mem + off))[n % (PAGE / 4)] = v;
+		if (mprotect(fb.mem, fb.len, PROT_READ) ||
+		    mprotect(fb.mem, fb.len, PROT_READ | PROT_WRITE))
+			_exit(4);
+		n++;
+	}
+	/* every flush of the loop is over: this write must fault */
+	sleep_ms(until + RACE_QUIET_MS - now_ms());
+	fb_fill_bytes(&fb, off, PAGE, final);
+	_exit(0);
+}
+
+static int test_mprotect_race_with_flush(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t np = fb.len / PAGE, pages[2] = { np / 5, np * 2 / 5 };
+	struct scene s;
+	unsigned int round;
+	int i, bad;
+
+	if (ncpu < 2)
+		return fail("%ld CPU online: the race needs two (a debug kernel with SMP, QEMU -smp 2)",
+			    ncpu);
+	scene_bands(&s, 0x000020, 0x202000, 2);
+	if (draw_and_see(&s))
+		return fail("could not draw the first scene: %s", why);
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		double until = now_ms() + RACE_LOOP_MS;
+		uint32_t c[2] = { colours[(2 * round) % NCOLOURS],
+				  colours[(2 * round + 1) % NCOLOURS] };
+		pid_t pids[2];
+
+		for (i = 0; i < 2; i++) {
+			pids[i] = fork();
+			if (pids[i] == 0)
+				race_child(i, pages[i], c[i], until);
+			if (pids[i] < 0)
+				return fail("fork: %s", strerror(errno));
+		}
+		if (wait_children(pids, 2, &bad))
+			return fail("round %u: a writer exited with status %#x (3: affinity, 4: mprotect)",
+				    round + 1, bad);
+		for (i = 0; i < 2; i++)
+			scene_add_bytes(&s, &fb, pages[i] * PAGE, PAGE, c[i]);
+		if (fsync(fb.fd))
+			return fail("fsync: %s", strerror(errno));
+		if (oracle_wait(&fb, &s, now_ms(), DEADLINE_MS, why, sizeof(why)) < 0)
+			return fail("round %u: the write after %d ms of mprotect round trips against the flush did not reach the screen (pages %zu and %zu): %s",
+				    round + 1, RACE_LOOP_MS, pages[0], pages[1], why);
+	}
+	return pass();
+}
+
 static const struct fbtest tests[] = {
 	{ "stress_many_processes", test_stress_many_processes },
 	{ "two_opens_one_closed", test_two_opens_one_closed },
@@ -654,6 +843,8 @@ static const struct fbtest tests[] = {
 	{ "bad_input_refused", test_bad_input_refused },
 	{ "unbind_while_mapped", test_unbind_while_mapped },
 	{ "probe_without_memory", test_probe_without_memory },
+	{ "mprotect_race_with_flush", test_mprotect_race_with_flush },
+	{ "huge_pages_tracked", test_huge_pages_tracked },
 	/* last: it judges what the tests above left behind */
 	{ "kmemleak_clean", test_kmemleak_clean },
 };

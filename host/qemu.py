@@ -428,8 +428,9 @@ class Machine:
         append = (f"console=ttyS0 panic=-1 oops=panic loglevel=6 acpi=noirq "
                   f"{a.append} -- {guest}")
         return [
-            "qemu-system-x86_64", "-machine", "pc", "-accel", "tcg",
-            "-m", str(a.memory), "-nodefaults", "-no-reboot", "-S",
+            "qemu-system-x86_64", "-machine", "pc",
+            "-accel", "tcg,thread=multi" if a.smp > 1 else "tcg",
+            "-smp", str(a.smp), "-m", str(a.memory), "-nodefaults", "-no-reboot", "-S",
             "-display", "none", "-vga", "none", *devs,
             "-kernel", a.kernel, "-initrd", a.initrd, "-append", append,
             "-chardev", f"file,id=con,path={self.console}",
@@ -780,6 +781,8 @@ def main():
     p.add_argument("--xres", type=int, default=1024)
     p.add_argument("--yres", type=int, default=768)
     p.add_argument("--memory", type=int, default=512, help="MiB")
+    p.add_argument("--smp", type=int, default=1,
+                   help="virtual CPUs (more than one: multi-threaded TCG)")
     p.add_argument("--append", default="", help="more kernel parameters")
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--out", help="folder for logs and PNGs")

@@ -48,15 +48,19 @@ debug|kmemleak)
 	patched_worktree "$src" "$(stack_tree)" "$TOP"/patches-test/*.patch
 	frags="test kunit $variant" ;;
 base-debug) src=$LINUX_BASE; worktree_at "$src" base; frags="test debug" ;;
+# the debug kernel at a prefix of the series (scripts/bisect-boot.sh
+# checks the tree out)
+bisect)     src=$WORK/bisect/linux; frags="test debug" ;;
 # compile coverage of every deferred-I/O user, and fbdev without it
 compile)    src=$LINUX_STACK; stack_tree >/dev/null; frags="test compile" ;;
 nodefio)    src=$LINUX_STACK; stack_tree >/dev/null; frags="nodefio" ;;
 # the build matrix: a worktree that check-patches.sh moves from one patch
-# to the next, built in four configurations
+# to the next, built in five configurations
 prefix-x86_64)  src=$LINUX_PREFIX; frags="test compile" ;;
 prefix-modules) src=$LINUX_PREFIX; frags="test compile modules" ;;
 prefix-i386)    src=$LINUX_PREFIX; frags="i386 compile"; arch=i386 ;;
 prefix-arm64)   src=$LINUX_PREFIX; frags="arm64"; arch=arm64 ;;
+prefix-nommu)   src=$LINUX_PREFIX; frags="nommu"; arch=riscv ;;
 # the benchmark's kernels: base and the stack, with the bench-only knobs
 bench-base)
 	src=$WORK/bench-base/linux; frags="test"
@@ -64,7 +68,7 @@ bench-base)
 bench-series)
 	src=$WORK/bench-series/linux; frags="test"
 	patched_worktree "$src" "$(stack_tree)" "$TOP"/bench/series-*.patch ;;
-*) die "unknown variant '$variant' (base series debug kmemleak base-debug compile nodefio prefix-x86_64 prefix-modules prefix-i386 prefix-arm64 bench-base bench-series)" ;;
+*) die "unknown variant '$variant' (base series debug kmemleak base-debug compile nodefio prefix-x86_64 prefix-modules prefix-i386 prefix-arm64 prefix-nommu bisect bench-base bench-series)" ;;
 esac
 [ -d "$src" ] || die "no tree for $variant at $src"
 
@@ -76,6 +80,10 @@ arm64)
 	need_pkgs aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
 	image=Image
 	cross=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) ;;
+riscv)
+	need_pkgs riscv64-linux-gnu-gcc gcc-riscv64-linux-gnu
+	image=Image
+	cross=(ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu-) ;;
 esac
 targets=("${@:-$image}")
 
@@ -91,6 +99,7 @@ out=$(objdir "$variant")
 mkdir -p "$out"
 cc=gcc
 [ "$arch" = arm64 ] && cc=aarch64-linux-gnu-gcc
+[ "$arch" = riscv ] && cc=riscv64-linux-gnu-gcc
 make_k() {
 	make -C "$src" O="$out" "${cross[@]}" CC="ccache $cc" \
 		HOSTCC="ccache gcc" "$@"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # What a maintainer and the build robots run on every patch: each prefix of
 # each submission (lib.sh: SUBMISSIONS), alone on the base, in the worktree
-# work/prefix/linux, built in four configurations:
+# work/prefix/linux, built in five configurations:
 #
 #   x86_64   test kernel + config/compile.config, everything built in
 #   modules  the same with fbdev, DRM and every converted driver as modules
@@ -10,6 +10,9 @@
 #   i386     32-bit (config/i386.config + compile.config)
 #   arm64    the users that build there (config/arm64.config), with
 #            Debian's aarch64 cross compiler
+#   nommu    riscv64 without an MMU (config/nommu.config): fb_defio.c and
+#            the users that select FB_DEFERRED_IO there, fbtft and
+#            ssd1307fb, with Debian's riscv64 cross compiler
 #
 # For each configuration, the objects are the deferred-I/O users that it
 # reaches (a user that a configuration must reach and does not is a
@@ -25,8 +28,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 stop_on_signals
 
-need_pkgs sparse sparse aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
-CONFIGS="x86_64 modules i386 arm64"
+need_pkgs sparse sparse aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu \
+	riscv64-linux-gnu-gcc gcc-riscv64-linux-gnu
+CONFIGS="x86_64 modules i386 arm64 nommu"
 wdir=$WORK/prefix/warnings
 rm -rf "$wdir"
 mkdir -p "$wdir"
@@ -36,6 +40,7 @@ worktree_at "$LINUX_PREFIX" base
 users() {
 	case $1 in
 	arm64) echo "$DEFIO_USERS" | grep -vE 'hyperv_fb|vmwgfx|hecubafb' ;;
+	nommu) echo "$DEFIO_USERS" | grep -E 'fb_defio|fbtft|ssd1307fb' ;;
 	*) echo "$DEFIO_USERS" ;;
 	esac
 }

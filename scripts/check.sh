@@ -35,7 +35,7 @@ check() {
 	return 1
 }
 
-# results CMD...: a command that prints result lines itself (and its
+# results NAME CMD...: a command that prints result lines itself (and its
 # commentary on stderr, kept in a log); its results are added to ours. It
 # must print at least one.
 results() {
@@ -49,22 +49,29 @@ results() {
 	fi
 }
 
-# guest KERNEL DISPLAY RUN COMMAND...: boot a kernel variant with the guest
-# program; qemu.py records one result per test and per property of the
-# boot (kernel log, taint, exit status, no timeout) in RUN's results file,
-# which is added to ours.
-guest() {
+# boot_run KERNEL DISPLAY RUN COMMAND...: boot a kernel variant with the
+# guest program; its console and results go to work/runs/KERNEL-RUN, its
+# results are named KERNEL/RUN/...
+boot_run() {
 	local kernel=$1 display=$2 run=$3; shift 3
-	local out=$WORK/runs/$kernel-$run
-	say "boot $kernel kernel on $display: $*"
-	rm -rf "$out"
+	rm -rf "$WORK/runs/$kernel-$run"
 	# shellcheck disable=SC2046
-	boot "$kernel" "$display" "$out" --name "$kernel/$run/" \
-		--timeout 600 $(kernel_args "$kernel") -- "$@"
+	boot "$kernel" "$display" "$WORK/runs/$kernel-$run" \
+		--name "$kernel/$run/" --timeout 600 $(kernel_args "$kernel") \
+		-- "$@"
+}
+
+# guest KERNEL DISPLAY RUN COMMAND...: boot_run; qemu.py records one result
+# per test and per property of the boot (kernel log, taint, exit status,
+# no timeout) in RUN's results file, which is added to ours.
+guest() {
+	local out=$WORK/runs/$1-$3
+	say "boot $1 kernel on $2: ${*:4}"
+	boot_run "$@"
 	if [ -s "$out/results" ]; then
 		cat "$out/results" >>"$RES"
 	else
-		record "not ok" "$kernel/$run/boot (no results; see above)"
+		record "not ok" "$1/$3/boot (no results; see above)"
 	fi
 }
 
@@ -77,10 +84,7 @@ negative() {
 	local name=$1 kernel=$2 display=$3 run=$4 result=$5 pattern=$6; shift 6
 	local out=$WORK/runs/$kernel-$run
 	say "negative control on the $kernel kernel ($display): $*"
-	rm -rf "$out"
-	# shellcheck disable=SC2046
-	boot "$kernel" "$display" "$out" --name "$kernel/$run/" \
-		--timeout 600 $(kernel_args "$kernel") -- "$@" \
+	boot_run "$kernel" "$display" "$run" "$@" \
 		>"$LOGS/check-${name//\//_}.log" 2>&1
 	if grep -qxF "not ok $kernel/$run/$result" "$out/results" 2>/dev/null &&
 	   grep -qE "$pattern" "$out/console.log"; then
@@ -92,11 +96,12 @@ negative() {
 }
 
 # kernel_args KERNEL: command-line options of a kernel variant's boots. The
-# debug kernels switch SLUB's own checks on (red zones, poisoning, sanity
-# checks, owner tracking), which SLUB_DEBUG only builds in.
+# debug kernels run on two virtual CPUs, and switch SLUB's own checks on
+# (red zones, poisoning, sanity checks, owner tracking), which SLUB_DEBUG
+# only builds in.
 kernel_args() {
 	case $1 in
-	debug|base-debug) echo "--append slub_debug=FZPU" ;;
+	debug|base-debug) echo "--smp 2 --append slub_debug=FZPU" ;;
 	esac
 }
 
@@ -111,7 +116,8 @@ need_pkgs qemu-system-x86_64 qemu-system-x86 /usr/bin/python3 python3 \
 # Every screen test but second_node_both_mapped, which the base fails.
 BASE_SCREEN_TESTS="geometry_matches_screen fbdev_memory_mode mmap_write_is_deferred
 fsync_flushes_at_once rewrite_shows_latest scattered_pages_exact
-each_page_alone_reaches_screen mprotect_keeps_tracking write_and_pwrite"
+each_page_alone_reaches_screen mprotect_keeps_tracking viewer_before_writer
+viewer_after_writer private_before_writer write_and_pwrite"
 
 steps=${*:-tree series kernels screen kunit debug leaks}
 for step in $steps; do
@@ -132,7 +138,7 @@ for step in $steps; do
 		check no_struct_page_fields "$TOP/scripts/check-page-fields.sh"
 		check fbdev_builds_without_deferred_io \
 			"$TOP/scripts/build.sh" nodefio drivers/video/
-		say "the build matrix: every patch on its own, four configurations"
+		say "the build matrix: every patch on its own, five configurations"
 		results check-patches "$TOP/scripts/check-patches.sh"
 		check prepare_refuses_placeholder_sender "$TOP/scripts/prepare.sh" --test-refusals
 		check prepare_makes_two_submissions "$TOP/scripts/prepare.sh" --test
@@ -154,6 +160,8 @@ for step in $steps; do
 		guest series cirrus cirrus screen-tests --expect-direct
 		guest series bochs bochs screen-tests --expect-shadow
 		guest series bochs+virtio two-fb two-fb-tests two_framebuffers_interleaved
+		# shmem's huge pages forced on for virtio-gpu's GEM buffer
+		guest series virtio huge stress-tests huge_pages_tracked
 		# On the base, the two framebuffers share one list: one of
 		# them loses writes, and the test must see it. And the base
 		# write-protects through the page's own mapping, which is the
@@ -174,7 +182,8 @@ for step in $steps; do
 		build debug
 		guest debug virtio stress stress-tests stress_many_processes \
 			two_opens_one_closed close_with_dirty_pages \
-			bad_input_refused unbind_while_mapped probe_without_memory
+			bad_input_refused mprotect_race_with_flush \
+			unbind_while_mapped probe_without_memory
 		guest debug bochs+virtio two-fb-unbind two-fb-tests unbind_one_other_exact
 		# The log oracle must see a report where there is one: the
 		# base's virtio-gpu frees its device before the mode config.

@@ -93,26 +93,23 @@ make_tree() {
 
 # apply_submission NAME: branch NAME = base + patches/NAME, with git am.
 apply_submission() {
-	local s=$1 p n=0 log=$LOGS/git-am-$1.log
+	local s=$1 bad
 	cd "$LINUX"
 	git checkout -q --detach base
 	git branch -f "$s" base
 	git checkout -q "$s"
 	git update-ref -d "refs/series/applied/$s"
-	for p in $(series_files "$s"); do
-		n=$((n + 1))
-		if ! git am -q --keep-cr "$p" >"$log" 2>&1; then
-			cat "$log" >&2
-			git am --abort >/dev/null 2>&1 || true
-			echo "${p#$TOP/}" >"$(partial_marker "$s")"
-			die "patch $n of patches/$s does not apply to the base: ${p#$TOP/}
+	if ! bad=$(am_series "$LINUX" "$s" "$LOGS/git-am-$s.log"); then
+		echo "${bad#* }" >"$(partial_marker "$s")"
+		die "patch ${bad%% *} of patches/$s does not apply to the base: ${bad#* }
   (git am says where, above). Branch $s of work/linux stops at the last patch
   that applied, and make export refuses to export it. Fix the patch, then run
   make fetch again: it applies patches/$s from the base anew."
-		fi
-	done
+	fi
 	rm -f "$(partial_marker "$s")"
 	git update-ref "refs/series/applied/$s" HEAD
+	local n
+	n=$(git rev-list --count "base..$s")
 	say "applied $n patches of patches/$s: branch $s is at $(git log -1 --format='%h %s')"
 }
 

@@ -48,6 +48,7 @@ objdir() {
 	case $1 in
 	base|base-debug) echo "$WORK/base/build/$1" ;;
 	debug|kmemleak) echo "$WORK/debug/build/$1" ;;
+	bisect) echo "$WORK/bisect/build/$1" ;;
 	prefix-*) echo "$WORK/prefix/build/$1" ;;
 	bench-*) echo "$WORK/$1/build/$1" ;;
 	*) echo "$WORK/stack/build/$1" ;;
@@ -72,6 +73,9 @@ boot() {
 # identity in, and refuses to mail the placeholder.
 PLACEHOLDER_NAME="Unsigned"
 PLACEHOLDER_EMAIL="unsigned@invalid"
+# A backport's message names its mainline commit this way, on a line of
+# its own (Documentation/process/stable-kernel-rules.rst).
+BACKPORT_RE='^commit [0-9a-f]{40} upstream\.$'
 
 # checkpatch_check PATCH COVER [TYPE...]: checkpatch.pl --strict on PATCH.
 # Prints its messages; fails when it did not run, or when a message's
@@ -127,6 +131,35 @@ series_files() {
 	local f=$PATCHES/$1/series
 	[ -f "$f" ] || die "no $f (the order of the patches of submission $1)"
 	grep -v '^\s*\(#\|$\)' "$f" | sed "s|^|$PATCHES/$1/|"
+}
+
+# am_series TREE NAME LOG: git am the patch files of submission NAME, in
+# order, onto what TREE has checked out. When one does not apply: git am's
+# messages (kept in LOG) on stderr, the am aborted, and "N PATCH-FILE" (its
+# position in the series, its path) on stdout; non-zero.
+am_series() {
+	local tree=$1 p n=0
+	for p in $(series_files "$2"); do
+		n=$((n + 1))
+		if ! git -C "$tree" am -q --keep-cr "$p" >"$3" 2>&1; then
+			cat "$3" >&2
+			git -C "$tree" am --abort >/dev/null 2>&1 || true
+			echo "$n ${p#$TOP/}"
+			return 1
+		fi
+	done
+}
+
+# scratch_worktree PATH: a worktree of work/linux at base, clean, with no
+# git am or rebase left in progress, to apply patch files in.
+scratch_worktree() {
+	if [ -d "$1" ]; then
+		git -C "$1" am --abort >/dev/null 2>&1 || true
+		git -C "$1" rebase --abort >/dev/null 2>&1 || true
+		git -C "$1" checkout -q -f --detach base
+	else
+		worktree_at "$1" base
+	fi
 }
 
 # partial_marker NAME: exists while branch NAME holds a failed git am.

@@ -15,6 +15,10 @@
 # patches/ are nobody's (their From is a placeholder and they carry no
 # Signed-off-by): a Signed-off-by is the sender's statement under the
 # Developer's Certificate of Origin, so only the sender adds it, here.
+# A backport of a mainline commit (its message says "commit SHA
+# upstream.") keeps its upstream author and the upstream trailers; the
+# sender's Signed-off-by comes after them, as stable-kernel-rules.rst
+# wants.
 #
 # For each submission, in order (lib.sh: SUBMISSIONS), it applies the
 # patches to the base, makes the sender their author, exports them with
@@ -49,24 +53,17 @@ prepare() {	# prepare OUTDIR
 	why=$(refused "$sender_email" "$sender_name")
 	[ -z "$why" ] || die "refusing to sign: $why"
 	[ -d "$LINUX/.git" ] || "$TOP/scripts/fetch.sh"
-	if [ ! -d "$wt" ]; then
-		mkdir -p "$(dirname "$wt")"
-		git -C "$LINUX" worktree add -q --detach "$wt" base
-	fi
 	mkdir -p "$outdir"
 	for s in $SUBMISSIONS; do
 		local dir=$outdir/$s cover=$PATCHES/$s/cover-letter.txt
 		rm -rf "$dir"
-		git -C "$wt" am --abort >/dev/null 2>&1 || true
-		git -C "$wt" rebase --abort >/dev/null 2>&1 || true
-		git -C "$wt" checkout -q -f --detach base
+		scratch_worktree "$wt"
 		# The sender authors and commits what was the placeholder's.
-		# shellcheck disable=SC2046
 		GIT_COMMITTER_NAME=$sender_name GIT_COMMITTER_EMAIL=$sender_email \
-		git -C "$wt" am -q --keep-cr $(series_files "$s") ||
-			die "patches/$s does not apply to the base (make check says more)"
+		am_series "$wt" "$s" "$WORK/submission-tree/git-am.log" >/dev/null ||
+			die "patches/$s does not apply to the base (above)"
 		git -C "$wt" -c user.name="$sender_name" -c user.email="$sender_email" \
-			rebase -q --exec 'git commit -q --amend --no-edit --reset-author' base \
+			rebase -q --exec "git log -1 --format=%B | grep -qE '$BACKPORT_RE' || git commit -q --amend --no-edit --reset-author" base \
 			>/dev/null 2>&1 ||
 			die "could not make the sender the author of patches/$s"
 		# Recipients: the maintainers of what the submission touches.
@@ -102,10 +99,15 @@ case ${1:-} in
 		for p in "$PATCHES/$s"/*.patch; do
 			n=$((n + 1))
 			from=$(sed -n 's/^From: //p' "$p" | head -n 1)
-			if [ "$from" != "$PLACEHOLDER_NAME <$PLACEHOLDER_EMAIL>" ]; then
+			if grep -qE "$BACKPORT_RE" "$p"; then
+				# upstream's author and trailers, none of ours
+				if grep -nE "^(Signed-off-by|Co-developed-by):.*$PLACEHOLDER_EMAIL" "$p" ||
+				   [ "$from" = "$PLACEHOLDER_NAME <$PLACEHOLDER_EMAIL>" ]; then
+					echo "${p#$TOP/}: a backport must keep its upstream author, and carry no sign-off of ours"; bad=1
+				fi
+			elif [ "$from" != "$PLACEHOLDER_NAME <$PLACEHOLDER_EMAIL>" ]; then
 				echo "${p#$TOP/}: From: $from (must be the placeholder)"; bad=1
-			fi
-			if grep -nE '^(Signed-off-by|Co-developed-by):' "$p"; then
+			elif grep -nE '^(Signed-off-by|Co-developed-by):' "$p"; then
 				echo "${p#$TOP/}: carries a sign-off; only the sender signs"; bad=1
 			fi
 			if grep -nE 'FIXME|XXX|TODO' "$p" | grep -v '^[0-9]*:[ +-]'; then
@@ -113,7 +115,7 @@ case ${1:-} in
 			fi
 		done
 	done
-	echo "$n patch files: author $PLACEHOLDER_NAME <$PLACEHOLDER_EMAIL>, no Signed-off-by"
+	echo "$n patch files: author $PLACEHOLDER_NAME <$PLACEHOLDER_EMAIL>, no Signed-off-by (backports: their upstream author and trailers)"
 	exit $bad ;;
 --test-refusals)
 	bad=0
