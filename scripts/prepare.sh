@@ -75,6 +75,9 @@ prepare() {	# prepare OUTDIR
 			--no-git-fallback --no-m "$WORK/submission-tree/$s.diff")
 		[ -n "$to$cc" ] || die "get_maintainer.pl found nobody for patches/$s"
 		while IFS= read -r a; do [ -n "$a" ] && args+=(--to="$a"); done <<<"$to"
+		# a submission for a stable tree ("Prefix: PATCH 5.10") goes to
+		# the stable maintainers too
+		grep -qE '^Prefix: .*[0-9]+\.[0-9]+' "$cover" && args+=(--to=stable@vger.kernel.org)
 		while IFS= read -r a; do [ -n "$a" ] && args+=(--cc="$a"); done <<<"$cc"
 		GIT_COMMITTER_NAME=$sender_name GIT_COMMITTER_EMAIL=$sender_email \
 		format_patches "$wt" base..HEAD "$dir" "$cover" --signoff \
@@ -134,11 +137,23 @@ case ${1:-} in
 	out=$WORK/submission-test
 	GIT_AUTHOR_NAME="Test Sender" GIT_AUTHOR_EMAIL="test.sender@fbdefio-ci.net" \
 		"$0" "$out"
+	sender="Test Sender <test.sender@fbdefio-ci.net>"
 	for s in $SUBMISSIONS; do
-		grep -q '^Signed-off-by: Test Sender <test.sender@fbdefio-ci.net>' \
-			"$out/$s"/0001-*.patch || die "$s: the prepared patch is not signed by the sender"
-		grep -q '^From: Test Sender <test.sender@fbdefio-ci.net>' \
-			"$out/$s"/0001-*.patch || die "$s: the prepared patch is not from the sender"
+		for p in "$out/$s"/0*.patch; do
+			case $p in */0000-cover-letter.patch) continue ;; esac
+			# the sender's sign-off is the last one: after a
+			# backport's upstream trailers
+			[ "$(grep '^Signed-off-by: ' "$p" | tail -n 1)" = "Signed-off-by: $sender" ] ||
+				die "$s: ${p##*/} does not end its sign-offs with the sender's"
+			from=$(sed -n 's/^From: //p' "$p" | head -n 1)
+			if grep -qE "$BACKPORT_RE" "$p"; then
+				[ "$from" != "$sender" ] && [ "$from" != "$PLACEHOLDER_NAME <$PLACEHOLDER_EMAIL>" ] ||
+					die "$s: ${p##*/} is a backport, but not from its upstream author: $from"
+			else
+				[ "$from" = "$sender" ] ||
+					die "$s: ${p##*/} is not from the sender: $from"
+			fi
+		done
 		log=$(git send-email --dry-run --confirm=never \
 			--from="Test Sender <test.sender@fbdefio-ci.net>" \
 			--suppress-cc=self "$out/$s"/*.patch 2>&1) ||
