@@ -181,20 +181,14 @@ static void set_sort(int sort)
 
 static unsigned long long meminfo(const char *key)
 {
-	FILE *f = fopen("/proc/meminfo", "r");
 	unsigned long long kb;
-	char line[128], fmt[64];
+	int r = meminfo_kb(key, &kb);
 
-	if (!f)
-		die("/proc/meminfo: %s", strerror(errno));
-	snprintf(fmt, sizeof(fmt), "%s: %%llu kB", key);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, fmt, &kb) == 1) {
-			fclose(f);
-			return kb * 1024;
-		}
-	fclose(f);
-	die("no %s line in /proc/meminfo", key);
+	if (r < 0)
+		die("/proc/meminfo: %s", strerror(-r));
+	if (r)
+		die("no %s line in /proc/meminfo", key);
+	return kb * 1024;
 }
 
 /*

@@ -609,6 +609,22 @@ int pass(void)
 	return 0;
 }
 
+int meminfo_kb(const char *key, unsigned long long *kb)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128], fmt[64];
+	int r = 1;
+
+	if (!f)
+		return -errno;
+	snprintf(fmt, sizeof(fmt), "%s: %%llu kB", key);
+	while (r && fgets(line, sizeof(line), f))
+		if (sscanf(line, fmt, kb) == 1)
+			r = 0;
+	fclose(f);
+	return r;
+}
+
 int sysfs_write(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY), r;

@@ -152,6 +152,12 @@ int pass(void);
 /* Write @val to the sysfs (or debugfs) file @path: 0 or -errno. */
 int sysfs_write(const char *path, const char *val);
 
+/*
+ * The /proc/meminfo field @key, in kB, into *@kb: 0, 1 when there is no
+ * such line, or -errno when /proc/meminfo cannot be read.
+ */
+int meminfo_kb(const char *key, unsigned long long *kb);
+
 /* Colours that differ from each other and from black, for test patterns. */
 extern const uint32_t colours[];
 #define NCOLOURS 7

@@ -787,17 +787,11 @@ static enum { EXPECT_NOTHING, EXPECT_DIRECT, EXPECT_SHADOW } expect;
 static int test_fbdev_memory_mode(void)
 {
 	unsigned long long kb = 0, used;
-	char line[128];
-	int found = 0;
-	FILE *f = fopen("/proc/meminfo", "r");
+	int r = meminfo_kb("VmallocUsed", &kb);
 
-	if (!f)
-		return fail("/proc/meminfo: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmallocUsed: %llu kB", &kb) == 1)
-			found = 1;
-	fclose(f);
-	if (!found)
+	if (r < 0)
+		return fail("/proc/meminfo: %s", strerror(-r));
+	if (r)
 		return fail("no VmallocUsed line in /proc/meminfo");
 	used = kb * 1024;
 	diag("%s: VmallocUsed %llu bytes, smem_len %u bytes", fb.id, used,

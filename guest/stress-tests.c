@@ -647,22 +647,6 @@ static int test_kmemleak_clean(void)
 #define SHMEM_ENABLED "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 #define HUGE_SIZE (2UL << 20)
 
-/* A meminfo field in kB, or -1. */
-static long long meminfo_kb(const char *field)
-{
-	char line[128];
-	long long kb = -1;
-	size_t n = strlen(field);
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, n) && line[n] == ':')
-			kb = strtoll(line + n + 1, NULL, 10);
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 /*
  * shmem's transparent huge pages forced on (shmem_enabled=force), so that
  * virtio-gpu's GEM buffer, made anew by an unbind and bind, is made of
@@ -680,7 +664,7 @@ static int test_huge_pages_tracked(void)
 	struct fb h;
 	struct scene s;
 	uint8_t *area, *at;
-	long long huge_kb;
+	unsigned long long huge_kb = 0;
 	unsigned int i;
 	int err, kmsg, shadowed, r = 1;
 
@@ -702,13 +686,12 @@ static int test_huge_pages_tracked(void)
 	sysfs_write(SHMEM_ENABLED, "never");
 	if (err)
 		return fail("no /dev/fb0 after rebind: %s", strerror(-err));
-	huge_kb = meminfo_kb("ShmemHugePages");
-	if (huge_kb <= 0)
-		return fail("ShmemHugePages %lld kB with shmem_enabled=force: the GEM buffer has no huge page, the test would prove nothing",
+	if (meminfo_kb("ShmemHugePages", &huge_kb) || !huge_kb)
+		return fail("ShmemHugePages %llu kB (or no such line) with shmem_enabled=force: the GEM buffer has no huge page, the test would prove nothing",
 			    huge_kb);
 	shadowed = kmsg_find(kmsg, "GEM buffer is made of huge pages");
 	snprintf(mode, sizeof(mode), "%s", shadowed > 0 ? "shadow" : "direct");
-	diag("ShmemHugePages %lld kB; fbdev %s", huge_kb,
+	diag("ShmemHugePages %llu kB; fbdev %s", huge_kb,
 	     shadowed > 0 ? "refused the huge pages and uses a shadow" :
 			    "maps the GEM buffer");
 	if (fb.len < 701 * PAGE)

@@ -34,39 +34,28 @@ else
 fi
 [ -f "$WORK/initramfs.cpio.gz" ] || "$TOP/scripts/initramfs.sh"
 
-# The tree: base + every submission before the series + the series up to
-# commit C, as one commit, checked out in work/bisect/linux.
-prefix_commit() {
-	local c=$1 idx s commit
-	idx=$(mktemp)
-	commit=$(
-		export GIT_INDEX_FILE=$idx
-		cd "$LINUX"
-		git read-tree base
-		for s in $SUBMISSIONS; do
-			[ "$s" = "$SERIES" ] && break
-			git diff --binary --full-index base "$s" | git apply --cached
-		done
-		git diff --binary --full-index base "$c" | git apply --cached
-		git commit-tree "$(git write-tree)" -p base -m "bisect: up to $c" </dev/null
-	)
-	rm -f "$idx"
-	echo "$commit"
-}
+# The submissions before the series, which every prefix sits on.
+before=()
+for s in $SUBMISSIONS; do
+	[ "$s" = "$SERIES" ] && break
+	before+=("$s")
+done
 
 for n in "${picks[@]}"; do
 	c=${commits[$((n - 1))]:?no patch $n in $SERIES}
 	name=$(printf 'patch_%02d' "$n")
 	say "$name: $(git -C "$LINUX" log -1 --format=%s "$c")"
-	worktree_at "$WORK/bisect/linux" "$(prefix_commit "$c")"
+	tree=$(combined_commit refs/bisect/prefix "bisect: up to $c" "${before[@]}" "$c")
+	worktree_at "$WORK/bisect/linux" "$tree"
 	if ! "$TOP/scripts/build.sh" bisect >/dev/null; then
 		echo "not ok bisect/$name/build (log: work/logs/build-bisect.log)" | tee -a "$res"
 		continue
 	fi
 	out=$WORK/runs/bisect-$name
 	rm -rf "$out"
+	# shellcheck disable=SC2046
 	boot bisect virtio "$out" --name "bisect/$name/" --timeout 600 \
-		--smp 2 --append slub_debug=FZPU -- stress-tests $TESTS >&2 || true
+		$(kernel_args bisect) -- stress-tests $TESTS >&2 || true
 	if [ -s "$out/results" ]; then
 		tee -a "$res" <"$out/results"
 	else
@@ -84,7 +73,4 @@ done
 			"$(git -C "$LINUX" log -1 --format=%s "${commits[$((n - 1))]}")"
 	done
 } | tee "$WORK/bisect/table.txt" >&2
-passed=$(grep -c '^ok ' "$res" || true)
-failed=$(grep -c '^not ok ' "$res" || true)
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary "$res"

@@ -95,16 +95,6 @@ negative() {
 	fi
 }
 
-# kernel_args KERNEL: command-line options of a kernel variant's boots. The
-# debug kernels run on two virtual CPUs, and switch SLUB's own checks on
-# (red zones, poisoning, sanity checks, owner tracking), which SLUB_DEBUG
-# only builds in.
-kernel_args() {
-	case $1 in
-	debug|base-debug) echo "--smp 2 --append slub_debug=FZPU" ;;
-	esac
-}
-
 build() {	# build VARIANT: the variant's kernel, as a result
 	rm -f "$(objdir "$1")/arch/x86/boot/bzImage"
 	check "build_$1_kernel" "$TOP/scripts/build.sh" "$1"
@@ -201,13 +191,6 @@ for step in $steps; do
 	esac
 done
 
-passed=$(grep -c '^ok ' "$RES")
-failed=$(grep -c '^not ok ' "$RES")
 echo
-if [ "$failed" -gt 0 ]; then
-	echo "failed:"
-	grep '^not ok ' "$RES" | sed 's/^not ok /  /'
-fi
 echo "check took $((SECONDS - start_all))s; results in ${RES#$TOP/}"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+summary "$RES"

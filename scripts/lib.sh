@@ -183,35 +183,71 @@ worktree_at() {
 	git -C "$1" checkout -q --detach "$2"
 }
 
-# stack_tree: point work/stack/linux at base + every submission in order,
-# as the branches of work/linux are now (exported or not), and print the
-# commit. The commit is made without touching a working copy, and checking
-# it out rewrites only the files that differ, so a build there only
-# recompiles what changed.
-stack_tree() {
-	local idx tree commit s
+# combined_commit REF MESSAGE REV...: a commit on base whose tree is base
+# plus the changes of base..REV for each REV, in order; REF, when it
+# already has that tree, is reused. Made without touching a working copy,
+# so that checking it out rewrites only the files that differ and a build
+# there only recompiles what changed.
+combined_commit() {
+	local ref=$1 msg=$2 idx rev tree old; shift 2
 	idx=$(mktemp)
 	(
 		export GIT_INDEX_FILE=$idx
 		cd "$LINUX"
 		git read-tree base
-		for s in $SUBMISSIONS; do
-			git diff --binary --full-index base "$s" | git apply --cached ||
-				die "submission $s does not apply on top of the ones before it"
+		for rev in "$@"; do
+			git diff --binary --full-index base "$rev" | git apply --cached ||
+				die "$rev does not apply on top of what comes before it ($*)"
 		done
 		tree=$(git write-tree)
-		old=$(git rev-parse -q --verify refs/heads/stack || true)
+		old=$(git rev-parse -q --verify "$ref" || true)
 		if [ -n "$old" ] && [ "$(git rev-parse "$old^{tree}")" = "$tree" ]; then
 			echo "$old"
 		else
-			git commit-tree "$tree" -p base -m "stack: $SUBMISSIONS" </dev/null
+			git commit-tree "$tree" -p base -m "$msg" </dev/null
 		fi
 	) >"$idx.out" || { rm -f "$idx" "$idx.out"; return 1; }
-	commit=$(cat "$idx.out")
+	cat "$idx.out"
 	rm -f "$idx" "$idx.out"
+}
+
+# stack_tree: point work/stack/linux at base + every submission in order,
+# as the branches of work/linux are now (exported or not), and print the
+# commit.
+stack_tree() {
+	local commit
+	# shellcheck disable=SC2086
+	commit=$(combined_commit refs/heads/stack "stack: $SUBMISSIONS" $SUBMISSIONS) ||
+		return 1
 	git -C "$LINUX" update-ref refs/heads/stack "$commit"
 	worktree_at "$LINUX_STACK" "$commit"
 	echo "$commit"
+}
+
+# kernel_args VARIANT: qemu.py options of a kernel variant's boots. The
+# debug kernels run on two virtual CPUs, and switch SLUB's own checks on
+# (red zones, poisoning, sanity checks, owner tracking), which SLUB_DEBUG
+# only builds in.
+kernel_args() {
+	case $1 in
+	debug|base-debug|bisect) echo "--smp 2 --append slub_debug=FZPU" ;;
+	esac
+}
+
+# summary RESULTS: the failed results of the file RESULTS ("ok NAME" and
+# "not ok NAME" lines), then "N passed, N failed"; non-zero when one
+# failed or none passed.
+summary() {
+	local passed failed
+	passed=$(grep -c '^ok ' "$1" || true)
+	failed=$(grep -c '^not ok ' "$1" || true)
+	echo
+	if [ "$failed" -gt 0 ]; then
+		echo "failed:"
+		grep '^not ok ' "$1" | sed 's/^not ok /  /'
+	fi
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
 }
 
 say()  { printf '==> %s\n' "$*" >&2; }
