@@ -1,20 +1,26 @@
 # The pipeline, one target per step; each is a script under scripts/.
 #   make demo        fetch, build the patched kernel, boot it, draw a test card
-#   make check       every test (what .ci/run runs)
-#   make fetch       base tree + each submission in work/linux
-#   make export      regenerate patches/ from work/linux (after committing there)
+#   make check       every test on every base (what .ci/run runs)
+#   make table       the conformance table of the last make check into README.md
+#   make fetch       each base's tree + its submissions in work/BASE/linux
+#   make export      regenerate bases/BASE/patches from work/BASE/linux
+#                    (after committing there)
 #   make submission  the submissions signed by you, ready for git send-email
 #   make bench       the benchmark (not part of check)
 #   make bisect-check the debug unbind tests at each core patch of the series
 #                    (not part of check)
 #   make clean       every build folder, run and result; keeps the trees and
 #                    the download (make distclean removes all of work/)
-.PHONY: demo check fetch export build initramfs submission bench bisect-check clean distclean
+# fetch, export, submission and check work on every base (bases/*), or on
+# one: make fetch BASE=7.3. demo, bench and bisect-check use 5.10.
+.PHONY: demo check table fetch export build initramfs submission bench bisect-check clean distclean
 
 demo:
 	scripts/demo.sh
 check:
 	scripts/check.sh
+table:
+	scripts/readme-table.sh
 fetch:
 	scripts/fetch.sh
 export:
@@ -30,9 +36,10 @@ bench:
 bisect-check:
 	scripts/bisect-boot.sh
 clean:
-	rm -rf work/*/build work/runs work/check work/demo work/bench \
-		work/guest work/initramfs.cpio.gz work/submission work/submission-test \
-		work/submission-refused work/kernels work/prefix/warnings \
-		work/bisect/results work/bisect/table.txt
+	rm -rf work/*/*/build work/*/runs work/*/check work/check work/*/demo \
+		work/*/bench work/*/guest work/*/initramfs.cpio.gz \
+		work/*/submission work/*/submission-test work/*/submission-refused \
+		work/*/kernels work/*/prefix/warnings work/*/bisect/results \
+		work/*/bisect/table.txt
 distclean:
 	rm -rf work

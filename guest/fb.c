@@ -636,6 +636,42 @@ int sysfs_write(const char *path, const char *val)
 	return r;
 }
 
+/*
+ * fbcon, where a kernel has it, draws its cursor into the framebuffer: its
+ * damage would merge with the tests' and hide a write that never reached
+ * the screen. Unbind every console bound to a framebuffer, and say so.
+ */
+static int unbind_fbcon(void)
+{
+	char path[64], name[128];
+	int i, fd, n;
+
+	for (i = 0; i < 16; i++) {
+		snprintf(path, sizeof(path), "/sys/class/vtconsole/vtcon%d/name", i);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		n = read(fd, name, sizeof(name) - 1);
+		close(fd);
+		name[n > 0 ? n : 0] = 0;
+		if (!strstr(name, "frame buffer"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/vtconsole/vtcon%d/bind", i);
+		fd = open(path, O_WRONLY);
+		if (fd < 0 || write(fd, "0", 1) != 1) {
+			int e = errno;
+
+			if (fd >= 0)
+				close(fd);
+			return -e;
+		}
+		close(fd);
+		diag("unbound vtcon%d (%.*s) from the framebuffer", i,
+		     (int)strcspn(name, "\n"), name);
+	}
+	return 0;
+}
+
 int fbtest_main(int argc, char **argv, const struct fbtest_suite *suite)
 {
 	int i, first, failed = 0, err;
@@ -658,6 +694,8 @@ int fbtest_main(int argc, char **argv, const struct fbtest_suite *suite)
 	if (suite->fb)
 		suite->fb->fd = -1;
 	err = oracle_open();
+	if (!err)
+		err = unbind_fbcon();
 	if (!err && suite->fb)
 		err = fb_open(suite->fb, "/dev/fb0");
 	if (!err && suite->setup)

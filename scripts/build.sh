@@ -5,8 +5,8 @@
 #
 # Each variant is a tree and a list of config fragments (the table below);
 # the config is tinyconfig of the variant's architecture plus the
-# fragments under config/. The build folder is objdir VARIANT
-# (scripts/lib.sh), the log work/logs/build-VARIANT.log. Without targets,
+# fragments under bases/$BASE/config/. The build folder is objdir VARIANT
+# (scripts/lib.sh), the log work/$BASE/logs/build-VARIANT.log. Without targets,
 # the variant's kernel image is built.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -27,25 +27,30 @@ patched_worktree() {
 	local wt=$1 rev=$2; shift 2
 	[ -d "$wt" ] && git -C "$wt" reset -q --hard
 	worktree_at "$wt" "$rev"
+	[ -e "${1:-}" ] || return 0	# an unmatched glob: this base has none
 	git -C "$wt" apply "$@" ||
 		die "patch does not apply to $rev in $wt: $*"
 }
 
+# if_base_has NAME: NAME when this base has the fragment config/NAME.config
+# (the KUnit suite, say, is not on every base yet).
+if_base_has() { [ ! -f "$BASEDIR/config/$1.config" ] || echo "$1"; }
+
 arch=x86_64
-# Each variant: its tree and its config fragments (config/NAME.config).
+# Each variant: its tree and its config fragments (bases/$BASE/config/NAME.config).
 case $variant in
 # the test kernels: base, and base + every submission (work/stack/linux)
 base)       src=$LINUX_BASE; worktree_at "$src" base; frags="test" ;;
 # the KUnit suite is built into the stack's test kernel and runs at every
 # boot; its results are printed at KERN_INFO, below the console loglevel
 # of the screen tests' boots
-series)     src=$LINUX_STACK; stack_tree >/dev/null; frags="test kunit" ;;
+series)     src=$LINUX_STACK; stack_tree >/dev/null; frags="test $(if_base_has kunit)" ;;
 # the kernel's bug detectors, on the stack plus the test-only hooks of
 # patches-test/ (the KUnit suite runs under them at boot too), and on the
 # base as the negative control of the log oracle
 debug|kmemleak)
 	src=$WORK/debug/linux
-	patched_worktree "$src" "$(stack_tree)" "$TOP"/patches-test/*.patch
+	patched_worktree "$src" "$(stack_tree)" "$BASEDIR"/patches-test/*.patch
 	frags="test kunit $variant" ;;
 base-debug) src=$LINUX_BASE; worktree_at "$src" base; frags="test debug" ;;
 # the debug kernel at a prefix of the series (scripts/bisect-boot.sh
@@ -64,10 +69,10 @@ prefix-nommu)   src=$LINUX_PREFIX; frags="nommu"; arch=riscv ;;
 # the benchmark's kernels: base and the stack, with the bench-only knobs
 bench-base)
 	src=$WORK/bench-base/linux; frags="test"
-	patched_worktree "$src" base "$TOP"/bench/base-*.patch ;;
+	patched_worktree "$src" base "$BASEDIR"/bench/base-*.patch ;;
 bench-series)
 	src=$WORK/bench-series/linux; frags="test"
-	patched_worktree "$src" "$(stack_tree)" "$TOP"/bench/series-*.patch ;;
+	patched_worktree "$src" "$(stack_tree)" "$BASEDIR"/bench/series-*.patch ;;
 *) die "unknown variant '$variant' (base series debug kmemleak base-debug compile nodefio prefix-x86_64 prefix-modules prefix-i386 prefix-arm64 prefix-nommu bisect bench-base bench-series)" ;;
 esac
 [ -d "$src" ] || die "no tree for $variant at $src"
@@ -88,9 +93,9 @@ esac
 targets=("${@:-$image}")
 
 # The architecture's own fragment first, when there is one.
-[ -f "$TOP/config/arch-$arch.config" ] && frags="arch-$arch $frags"
+[ -f "$BASEDIR/config/arch-$arch.config" ] && frags="arch-$arch $frags"
 fragments=()
-for f in $frags; do fragments+=("$TOP/config/$f.config"); done
+for f in $frags; do fragments+=("$BASEDIR/config/$f.config"); done
 for f in "${fragments[@]}"; do
 	[ -f "$f" ] || die "no config fragment $f for variant '$variant'"
 done

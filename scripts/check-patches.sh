@@ -30,7 +30,7 @@ stop_on_signals
 
 need_pkgs sparse sparse aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu \
 	riscv64-linux-gnu-gcc gcc-riscv64-linux-gnu
-CONFIGS="x86_64 modules i386 arm64 nommu"
+CONFIGS=$MATRIX
 wdir=$WORK/prefix/warnings
 rm -rf "$wdir"
 mkdir -p "$wdir"

@@ -14,6 +14,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+for_each_base "$0" "$@"
 mode=write
 [ "${1:-}" = --compare ] && { mode=compare; shift; }
 names=${*:-$SUBMISSIONS}

@@ -1,10 +1,18 @@
 #!/bin/bash
-# Fetch the pinned base (Debian's linux-source-5.10) through a private apt
-# configuration, unpack it into work/linux as a git repo whose first commit
-# is the pristine source (tag "base"), and apply each submission of
-# patches/ (lib.sh: SUBMISSIONS) with git am on a branch of its own that
-# starts at base. Then work/stack/linux gets base plus every submission in
-# order: the tree the test kernels are built from.
+# Fetch the pinned base (bases/$BASE/base.conf: a Debian linux-source
+# package) through a private apt configuration, unpack it into
+# work/$BASE/linux as a git repo whose first commit is the pristine source
+# (tag "base"), and apply each submission of bases/$BASE/patches/ (SUBMISSIONS)
+# with git am on a branch of its own that starts at base. Then
+# work/$BASE/stack/linux gets base plus every submission in order: the tree
+# the test kernels are built from.
+#
+# Experimental and sid keep only their current version. For such a base
+# (NEWEST_RE set), when the pinned version is gone, fetch names what the
+# archive offers, takes the newest package whose name matches NEWEST_RE,
+# says so and records it in work/$BASE/fetched (the check prints it); its
+# checksum is then the archive's own (apt verifies it against the signed
+# index), and the submissions must still apply.
 #
 # Run again, it reuses what is there and re-applies a submission whose
 # patches changed. It never throws away work: a branch with commits that
@@ -15,13 +23,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PKG=linux-source-5.10
-VERSION=5.10.262-1
-SUITE=bullseye-security
-MIRROR=http://deb.debian.org/debian-security
-SHA256=4f01148344ca9e5c1c9743ab4a084cf61c437548f803443ccc044602278b52bc
-DEB=$WORK/download/${PKG}_${VERSION}_all.deb
+DEB=$DOWNLOAD/${PKG}_${VERSION//:/%3a}_all.deb
 
+for_each_base "$0" "$@"
 need_pkgs git git xz xz-utils dpkg-deb dpkg
 
 apt_private() {
@@ -39,22 +43,25 @@ fetch_deb() {
 	fi
 	local d=$WORK/apt
 	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/state" \
-		"$WORK/download"
+		"$DOWNLOAD"
 	: >"$d/status"
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $SUITE main" \
 		>"$d/sources.list"
-	say "fetching $PKG=$VERSION from $SUITE (private apt state in work/apt)"
+	say "fetching $PKG=$VERSION from $SUITE (private apt state in ${WORK#$TOP/}/apt)"
 	apt_private apt-get update >"$LOGS/apt-update.log" 2>&1 ||
 		{ tail "$LOGS/apt-update.log" >&2; die "apt-get update for $SUITE failed (log: $LOGS/apt-update.log)"; }
 	local policy
 	policy=$(apt_private apt-cache policy "$PKG" 2>&1 || true)
 	if ! grep -qF " $VERSION " <<<"$policy"; then
 		printf '%s\n' "$policy" >&2
-		die "$PKG version $VERSION is not offered by $MIRROR $SUITE (wanted $PKG=$VERSION, sha256 $SHA256)"
+		[ -n "$NEWEST_RE" ] ||
+			die "$PKG version $VERSION is not offered by $MIRROR $SUITE (wanted $PKG=$VERSION, sha256 $SHA256)"
+		newest_instead
 	fi
-	(cd "$WORK/download" && apt_private apt-get download "$PKG=$VERSION") \
+	(cd "$DOWNLOAD" && apt_private apt-get download "$PKG=$VERSION") \
 		>"$LOGS/apt-download.log" 2>&1 ||
 		{ tail "$LOGS/apt-download.log" >&2; die "download of $PKG=$VERSION failed"; }
+	DEB=$DOWNLOAD/${PKG}_${VERSION//:/%3a}_all.deb
 	local got
 	got=$(sha256sum "$DEB" | cut -d' ' -f1)
 	if [ "$got" != "$SHA256" ]; then
@@ -63,11 +70,29 @@ fetch_deb() {
 	fi
 }
 
+# newest_instead: the pinned version is gone from the suite; take the
+# newest package matching NEWEST_RE that the suite offers, with the
+# checksum of the archive's signed index, and record the change.
+newest_instead() {
+	local offered pkg ver sha
+	offered=$(apt_private apt-cache search --names-only "$NEWEST_RE" 2>/dev/null |
+		cut -d' ' -f1 | sort -V)
+	say "the archive ($SUITE) offers: $(echo $offered)"
+	pkg=$(tail -n 1 <<<"$offered")
+	[ -n "$pkg" ] || die "$PKG=$VERSION is gone from $SUITE and no package matches $NEWEST_RE"
+	ver=$(apt_private apt-cache show "$pkg" | sed -n 's/^Version: //p' | sort -V | tail -n 1)
+	sha=$(apt_private apt-cache show "$pkg=$ver" | sed -n 's/^SHA256: //p' | head -n 1)
+	[ -n "$ver" ] && [ -n "$sha" ] || die "apt-cache show $pkg gives no version or checksum"
+	warn "the pinned $PKG=$VERSION is gone from $SUITE: taking $pkg=$ver instead (sha256 $sha from the archive's index)"
+	echo "$pkg $ver $sha (pinned: $PKG $VERSION)" >"$WORK/fetched"
+	PKG=$pkg VERSION=$ver SHA256=$sha
+}
+
 make_tree() {
 	local tmp=$WORK/linux.tmp
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
-	say "unpacking $PKG $VERSION into work/linux"
+	say "unpacking $PKG $VERSION into ${LINUX#$TOP/}"
 	dpkg-deb --fsys-tarfile "$DEB" | tar -xO "./usr/src/$PKG.tar.xz" |
 		tar -xJ -C "$tmp" --strip-components=1
 	(
@@ -141,9 +166,11 @@ sync_submission() {
 
 mkdir -p "$WORK" "$LOGS"
 if [ ! -d "$LINUX/.git" ]; then
+	rm -f "$WORK/fetched"
 	fetch_deb
 	make_tree
 fi
+[ -f "$WORK/fetched" ] && warn "base $BASE is not the pinned package: $(cat "$WORK/fetched")"
 git -C "$LINUX" rev-parse -q --verify base >/dev/null ||
 	die "work/linux has no base tag; move it away and run again"
 

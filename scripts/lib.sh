@@ -2,39 +2,27 @@
 # Sourced, not executed.
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-WORK=${WORK:-$TOP/work}
+# The bases: each is a folder bases/NAME with base.conf (the Debian package
+# it is fetched from, its submissions, the deferred-I/O users it has), the
+# config fragments of its kernels under config/ and its submissions under
+# patches/. BASE picks the one a script works on (default: the first).
+BASES="5.10 7.3"
+BASE_GIVEN=${BASE:+yes}
+BASE=${BASE:-5.10}
+BASEDIR=$TOP/bases/$BASE
+[ -f "$BASEDIR/base.conf" ] || { echo "error: no base '$BASE' (bases/$BASE/base.conf; bases: $BASES)" >&2; exit 1; }
+# shellcheck source=../bases/5.10/base.conf
+. "$BASEDIR/base.conf"
+WORKROOT=${WORKROOT:-$TOP/work}
+DOWNLOAD=$WORKROOT/download       # the Debian packages, shared by the bases
+WORK=$WORKROOT/$BASE              # everything else of a base: trees, builds, runs
 LINUX=$WORK/linux                 # the kernel tree: tag base, a branch per submission
 LINUX_BASE=$WORK/base/linux       # worktree of the base tag (for base builds)
 LINUX_STACK=$WORK/stack/linux     # worktree: base + every submission, in order
 LINUX_PREFIX=$WORK/prefix/linux   # worktree stepped through the series
-PATCHES=$TOP/patches
+PATCHES=$BASEDIR/patches
 LOGS=$WORK/logs
 NPROC=$(nproc)
-
-# The submissions, in the order they are sent and applied: each is a
-# folder patches/NAME (format-patch output, cover letter, series file) and
-# a branch NAME of work/linux that starts at the tag base. The drm/virtio
-# fixes go to their maintainers on their own; the deferred-I/O series does
-# not depend on them, but the unbind tests of the debug kernels do.
-SUBMISSIONS="virtio-gpu fbdev-defio"
-SERIES=fbdev-defio                # the series under test, patch by patch
-
-# Every user of fbdev deferred I/O in the base: the core and the 13 files
-# the series converts.
-DEFIO_USERS="drivers/video/fbdev/core/fb_defio.c
-drivers/gpu/drm/drm_fb_helper.c
-drivers/gpu/drm/vmwgfx/vmwgfx_fb.c
-drivers/hid/hid-picolcd_fb.c
-drivers/staging/fbtft/fbtft-core.c
-drivers/video/fbdev/udlfb.c
-drivers/video/fbdev/smscufx.c
-drivers/video/fbdev/hyperv_fb.c
-drivers/video/fbdev/xen-fbfront.c
-drivers/video/fbdev/metronomefb.c
-drivers/video/fbdev/broadsheetfb.c
-drivers/video/fbdev/hecubafb.c
-drivers/video/fbdev/ssd1307fb.c
-drivers/video/fbdev/sh_mobile_lcdcfb.c"
 
 # ccache keeps its default cache (~/.cache/ccache): shared by every clone.
 export CCACHE_BASEDIR=$WORK
@@ -91,8 +79,22 @@ checkpatch_check() {
 		tail -n 5 <<<"$out" | sed 's/^/    /'
 		return 1
 	fi
+	# A commit id unknown to the history-less tree must be one of the
+	# verified ones of bases/commits.txt, quoted with its listed title.
+	local id title
+	for id in $(sed -nE "s/^WARNING:UNKNOWN_COMMIT_ID: Unknown commit id '([0-9a-f]+)'.*/\1/p" <<<"$out"); do
+		title=$(awk -F' [|] ' -v id="${id:0:12}" '$1 == id { print $2 }' "$TOP/bases/commits.txt")
+		if [ -z "$title" ]; then
+			echo "${patch#$TOP/}: commit $id is not in bases/commits.txt (verify it, then list it there)"
+			bad=1
+		elif ! tr '\n' ' ' <"$patch" | tr -s ' ' | grep -qF "$id (\"$title\")"; then
+			echo "${patch#$TOP/}: commit $id is not quoted as $id (\"$title\") (bases/commits.txt)"
+			bad=1
+		fi
+	done
 	for t in $(sed -nE 's/^(ERROR|WARNING|CHECK):([A-Z_]+):.*/\2/p' <<<"$out" | sort -u); do
 		case " $* " in *" $t "*) continue ;; esac
+		[ "$t" = UNKNOWN_COMMIT_ID ] && continue
 		grep -qw "$t" "$cover" && continue
 		echo "${patch#$TOP/}: $t, not explained in ${cover#$TOP/}:"
 		grep -A2 -E "^(ERROR|WARNING|CHECK):$t:" <<<"$out" | sed 's/^/    /'
@@ -196,6 +198,7 @@ combined_commit() {
 		cd "$LINUX"
 		git read-tree base
 		for rev in "$@"; do
+			git diff --quiet base "$rev" && continue
 			git diff --binary --full-index base "$rev" | git apply --cached ||
 				die "$rev does not apply on top of what comes before it ($*)"
 		done
@@ -248,6 +251,18 @@ summary() {
 	fi
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+}
+
+# for_each_base SCRIPT ARG...: when no BASE was given, run SCRIPT once per
+# base, with BASE set, and exit (non-zero when one failed); otherwise
+# return, and the script goes on with BASE.
+for_each_base() {
+	[ -n "$BASE_GIVEN" ] && return 0
+	local b rc=0
+	for b in $BASES; do
+		BASE=$b "$@" || rc=1
+	done
+	exit $rc
 }
 
 say()  { printf '==> %s\n' "$*" >&2; }

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Prepare the submissions for mailing, signed by the sender.
 #
-#   prepare.sh [OUTDIR]      every submission into OUTDIR/NAME (default
-#                            work/submission), as the sender
+#   prepare.sh [OUTDIR]      every submission of every base (or of $BASE)
+#                            into OUTDIR/NAME (default
+#                            work/submission/BASE), as the sender
 #   prepare.sh --check-unsigned   the committed patches carry no identity:
 #                            author is the placeholder, no Signed-off-by
 #   prepare.sh --test-refusals    a placeholder, example or .invalid sender
@@ -28,6 +29,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+for_each_base "$0" "$@"
 need_pkgs /usr/lib/git-core/git-send-email git-email
 
 # refused EMAIL NAME: why this identity cannot sign, or nothing.
@@ -165,5 +167,5 @@ case ${1:-} in
 		echo "$s: git send-email --dry-run: $oks of $mails mails OK, $(grep -c '^RCPT TO:' <<<"$log") recipients in all"
 	done ;;
 -*) die "unknown option $1 (see the head of $0)" ;;
-*)	prepare "${1:-$WORK/submission}" ;;
+*)	prepare "${1:-$WORKROOT/submission/$BASE}" ;;
 esac
