@@ -1,6 +1,7 @@
 # The pipeline, one target per step; each is a script under scripts/.
 #   make demo        fetch, build the patched kernel, boot it, draw a test card
 #   make check       every test on every base (what .ci/run runs)
+#   make matrix      the per-patch build matrix (not part of check: its time)
 #   make table       the conformance table of the last make check into README.md
 #   make fetch       each base's tree + its submissions in work/BASE/linux
 #   make export      regenerate bases/BASE/patches from work/BASE/linux
@@ -13,12 +14,14 @@
 #                    the download (make distclean removes all of work/)
 # fetch, export, submission and check work on every base (bases/*), or on
 # one: make fetch BASE=7.3. demo, bench and bisect-check use 5.10.
-.PHONY: demo check table fetch export build initramfs submission bench bisect-check clean distclean
+.PHONY: demo check matrix table fetch export build initramfs submission bench bisect-check clean distclean
 
 demo:
 	scripts/demo.sh
 check:
 	scripts/check.sh
+matrix:
+	scripts/check.sh matrix
 table:
 	scripts/readme-table.sh
 fetch:

@@ -35,6 +35,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "fb.h"
@@ -379,6 +381,103 @@ static int test_scattered_pages_exact(void)
 reset_failed:
 	ktap_result(0, cur, "could not clear the screen: %s", why);
 	return 1;
+}
+
+/* Say where a task is: its state and, where the kernel tells, its stack. */
+static void diag_task(pid_t p)
+{
+	static const char *const files[] = { "stat", "wchan", "stack" };
+	char path[64], buf[2048], *line;
+	unsigned int i;
+	ssize_t n;
+	int fd;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)p, files[i]);
+		fd = open(path, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0) {
+			diag("%s: %s", path, n < 0 ? strerror(errno) : "empty");
+			continue;
+		}
+		buf[n] = 0;
+		for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+			diag("%s: %s", path, line);
+	}
+}
+
+/*
+ * Run "echo DEV > DRIVER/WHAT" in a child, and wait for it at most
+ * @ms: a hung unbind is a result, not a hung test. 0, -ETIMEDOUT (the
+ * child is left where it hangs, and where that is is printed) or -EIO.
+ */
+static int sysfs_write_bounded(const char *drv, const char *what,
+			       const char *dev, double ms)
+{
+	char path[512];
+	double until = now_ms() + ms;
+	pid_t p;
+	int st;
+
+	snprintf(path, sizeof(path), "%s/%s", drv, what);
+	p = fork();
+	if (p < 0)
+		return -errno;
+	if (p == 0)
+		_exit(sysfs_write(path, dev) ? 1 : 0);
+	while (waitpid(p, &st, WNOHANG) == 0) {
+		if (now_ms() > until) {
+			diag_task(p);
+			return -ETIMEDOUT;
+		}
+		sleep_ms(50);
+	}
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+#define UNBIND_MS	20000
+
+/*
+ * Map and write /dev/fb0, close it, then unbind the display's driver with
+ * nothing mapped, bind it again, and draw on the new /dev/fb0. Debian 13's
+ * 6.12 never returns from the unbind of virtio-gpu once /dev/fb0 was
+ * mapped. Runs last: it replaces the framebuffer the other tests use.
+ */
+static int test_rebind_after_mapping(void)
+{
+	char drv[256], devpath[256], *dev;
+	double until;
+	struct scene s;
+	int err;
+
+	if (!realpath("/sys/class/graphics/fb0/device/driver", drv) ||
+	    !realpath("/sys/class/graphics/fb0/device", devpath))
+		return fail("no driver of /dev/fb0 in sysfs: %s", strerror(errno));
+	dev = strrchr(devpath, '/') + 1;
+	if (reset(&s, 0x203040))
+		return fail("before the unbind, /dev/fb0 not on screen: %s", why);
+	fb_close(&fb);
+
+	err = sysfs_write_bounded(drv, "unbind", dev, UNBIND_MS);
+	if (err == -ETIMEDOUT)
+		return fail("unbind of %s from %s did not return in %d s (after /dev/fb0 was mapped, written and closed)",
+			    dev, drv, UNBIND_MS / 1000);
+	if (err)
+		return fail("unbind of %s from %s: %s", dev, drv, strerror(-err));
+	err = sysfs_write_bounded(drv, "bind", dev, UNBIND_MS);
+	if (err)
+		return fail("bind of %s to %s: %s", dev, drv,
+			    err == -ETIMEDOUT ? "did not return" : strerror(-err));
+	until = now_ms() + DEADLINE_MS;
+	while ((err = fb_open(&fb, "/dev/fb0")) && now_ms() < until)
+		sleep_ms(50);
+	if (err)
+		return fail("no /dev/fb0 after the rebind: %s", strerror(-err));
+	if (reset(&s, 0x402010))
+		return fail("the new /dev/fb0 not on screen: %s", why);
+	return pass();
 }
 
 /* write() and pwrite() on the device reach the screen too. */
@@ -838,6 +937,8 @@ static const struct fbtest tests[] = {
 	{ "viewer_after_writer", test_viewer_after_writer },
 	{ "private_before_writer", test_private_before_writer },
 	{ "write_and_pwrite", test_write_and_pwrite },
+	/* last: it replaces the framebuffer */
+	{ "rebind_after_mapping", test_rebind_after_mapping },
 };
 
 int main(int argc, char **argv)

@@ -51,7 +51,7 @@ series)     src=$LINUX_STACK; stack_tree >/dev/null; frags="test $(if_base_has k
 debug|kmemleak)
 	src=$WORK/debug/linux
 	patched_worktree "$src" "$(stack_tree)" "$BASEDIR"/patches-test/*.patch
-	frags="test kunit $variant" ;;
+	frags="test $(if_base_has kunit) $variant" ;;
 base-debug) src=$LINUX_BASE; worktree_at "$src" base; frags="test debug" ;;
 # the debug kernel at a prefix of the series (scripts/bisect-boot.sh
 # checks the tree out)

@@ -24,10 +24,16 @@
 #
 # Prints one result line per check, "ok NAME" or "not ok NAME", for
 # check.sh, and the warning counts per configuration on stderr.
+#
+#   check-patches.sh          every prefix of every submission (make matrix)
+#   check-patches.sh --tips   each whole submission alone on the base only,
+#                             then the same whole-stack checks (make check)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 stop_on_signals
 
+tips=0
+[ "${1:-}" = --tips ] && tips=1
 need_pkgs sparse sparse aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu \
 	riscv64-linux-gnu-gcc gcc-riscv64-linux-gnu
 CONFIGS=$MATRIX
@@ -135,9 +141,12 @@ done
 
 for s in $SUBMISSIONS; do
 	n=0
+	last=$(git -C "$LINUX" rev-list --count "base..$s")
 	for c in $(git -C "$LINUX" rev-list --reverse "base..$s"); do
 		n=$((n + 1))
+		[ $tips = 1 ] && [ $n -lt "$last" ] && continue
 		name=$(printf '%s/patch_%02d_builds_without_new_warnings' "$s" "$n")
+		[ $tips = 1 ] && name="$s/all_${n}_patches_build_without_new_warnings"
 		subj=$(git -C "$LINUX" log -1 --format=%s "$c")
 		rc=0
 		: >"$wdir/$s-$n.new"

@@ -180,6 +180,6 @@ for s in $SUBMISSIONS; do
 done
 # Leave the series under work on the checked-out branch.
 case " $SUBMISSIONS " in *" $start "*) ;; *) start=$SERIES ;; esac
-git -C "$LINUX" checkout -q "$start"
+git -C "$LINUX" checkout -q "${start:-base}"
 stack_tree >/dev/null
-say "work/stack/linux: base + $(echo "$SUBMISSIONS" | sed 's/ / + /g')"
+say "${LINUX_STACK#$TOP/}: base${SUBMISSIONS:+ + }$(echo "$SUBMISSIONS" | sed "s/ / + /g")"

@@ -18,7 +18,7 @@ boot series virtio "$out" --name kunit/ --timeout 300 --no-guest-ktap \
 [ -s "$out/console.log" ] || die "the test kernel did not boot (scripts/build.sh series)"
 rc=0
 /usr/bin/python3 "$LINUX_STACK/tools/testing/kunit/kunit.py" parse \
-	--json "$out/kunit.json" "$out/console.log" >"$out/kunit.txt" 2>&1 || rc=$?
+	--json="$out/kunit.json" "$out/console.log" >"$out/kunit.txt" 2>&1 || rc=$?
 sed 's/\x1b\[[0-9;]*m//g; s/^/  | /' "$out/kunit.txt" >&2
 /usr/bin/python3 - "$out/kunit.json" "$rc" <<'PY'
 import json, sys

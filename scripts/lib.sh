@@ -5,8 +5,10 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The bases: each is a folder bases/NAME with base.conf (the Debian package
 # it is fetched from, its submissions, the deferred-I/O users it has), the
 # config fragments of its kernels under config/ and its submissions under
-# patches/. BASE picks the one a script works on (default: the first).
-BASES="5.10 7.3"
+# patches/. BASE picks the one a script works on (default: 5.10, the one
+# the demo, the benchmark and the bisection use); BASES lists them all,
+# mainline first.
+BASES="7.3 6.12 5.10"
 BASE_GIVEN=${BASE:+yes}
 BASE=${BASE:-5.10}
 BASEDIR=$TOP/bases/$BASE
