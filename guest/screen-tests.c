@@ -406,6 +406,16 @@ static void diag_task(pid_t p)
 		for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
 			diag("%s: %s", path, line);
 	}
+	/*
+	 * A task that runs has no stack to read: where the kernel has
+	 * magic SysRq, have it print the backtrace of every CPU instead.
+	 */
+	fd = open("/proc/sysrq-trigger", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "l", 1) != 1)
+			diag("/proc/sysrq-trigger: %s", strerror(errno));
+		close(fd);
+	}
 }
 
 /*

@@ -9,7 +9,8 @@ host/qemu.py wrote for each boot) and the display each run used
 (WORKROOT/BASE/runs/*/display, written by scripts/check.sh), and prints a
 Markdown table: one row per test and display, one column per base and
 kernel. A cell is "pass", "FAIL" (a negative control's run fails there on
-purpose: the check counts the control, not the test) or empty (not run).
+purpose: the check counts the control, not the test), "HANG" (the guest
+stopped in the test, the boot timed out) or empty (not run).
 The per-boot properties (boot, exit status, kernel log, taint) are not
 rows: every boot's are results of the check itself.
 """
@@ -26,6 +27,19 @@ KINDS = {"base": ("stock", ""), "series": ("patched", ""),
          "debug": ("patched", "debug kernel"),
          "kmemleak": ("patched", "kmemleak kernel")}
 RESULT = re.compile(r"^(ok|not ok) ([^/ ]+)/([^/ ]+)/(\S+)")
+NEVER = re.compile(r"^test_(\d+)_never_reported$")
+
+
+def planned_tests(run_dir):
+    """The test names the guest was asked to run, from the console."""
+    try:
+        for line in open(os.path.join(run_dir, "console.log"), errors="replace"):
+            if line.startswith("fbtest-init: running: "):
+                args = line.split()[3:]
+                return [a for a in args[1:] if not a.startswith("--")]
+    except OSError:
+        pass
+    return []
 
 
 def base_label(workroot, base):
@@ -57,10 +71,19 @@ def main():
                 if kernel not in KINDS:
                     continue
                 kind, note = KINDS[kernel]
-                row = cells.setdefault((m.group(4), display, note), {})
+                test, verdict = m.group(4), m.group(1) == "ok"
+                never = NEVER.match(test)
+                if never:
+                    # the guest stopped before the test said anything
+                    names = planned_tests(d)
+                    n = int(never.group(1))
+                    if n > len(names):
+                        continue
+                    test, verdict = names[n - 1], "hang"
+                row = cells.setdefault((test, display, note), {})
                 # a test that fails in any run of this kernel fails
-                ok = m.group(1) == "ok"
-                row[(base, kind)] = row.get((base, kind), True) and ok
+                old = row.get((base, kind), True)
+                row[(base, kind)] = verdict if old is True else old
     cols = [(b, k) for b in bases for k in ("stock", "patched")]
     head = ["test", "display"] + [f"{base_label(workroot, b)} {k}" for b, k in cols]
     print("| " + " | ".join(head) + " |")
@@ -69,11 +92,14 @@ def main():
         name = f"{test} ({note})" if note else test
         out = [name, display]
         for c in cols:
-            out.append("" if c not in row else ("pass" if row[c] else "**FAIL**"))
+            v = row.get(c)
+            out.append("" if c not in row else "pass" if v is True else
+                       "**HANG**" if v == "hang" else "**FAIL**")
         print("| " + " | ".join(out) + " |")
-    fails = sum(1 for row in cells.values() for v in row.values() if not v)
-    print(f"\n{len(cells)} tests; {fails} cells FAIL (each is a negative "
-          "control of make check, or a failed result above)")
+    fails = sum(1 for row in cells.values() for v in row.values() if v is not True)
+    print(f"\n{len(cells)} rows; {fails} cells FAIL or HANG (each is a "
+          "negative control of make check, or a failed result of the check). "
+          "HANG: the guest stopped in the test and the boot timed out.")
 
 
 if __name__ == "__main__":

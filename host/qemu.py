@@ -430,7 +430,7 @@ class Machine:
         guest = " ".join(f'"{w}"' if re.search(r"\s", w) or not w else w
                          for w in a.guest)
         append = (f"console=ttyS0 panic=-1 oops=panic loglevel=6 acpi=noirq "
-                  f"{a.append} -- {guest}")
+                  f"{' '.join(a.append)} -- {guest}")
         return [
             "qemu-system-x86_64", "-machine", "pc",
             "-accel", "tcg,thread=multi" if a.smp > 1 else "tcg",
@@ -787,7 +787,8 @@ def main():
     p.add_argument("--memory", type=int, default=512, help="MiB")
     p.add_argument("--smp", type=int, default=1,
                    help="virtual CPUs (more than one: multi-threaded TCG)")
-    p.add_argument("--append", default="", help="more kernel parameters")
+    p.add_argument("--append", action="append", default=[],
+                   help="more kernel parameters (may be given again)")
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--out", help="folder for logs and PNGs")
     p.add_argument("--name", default="", help="prefix for test names")

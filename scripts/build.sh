@@ -44,7 +44,8 @@ base)       src=$LINUX_BASE; worktree_at "$src" base; frags="test" ;;
 # the KUnit suite is built into the stack's test kernel and runs at every
 # boot; its results are printed at KERN_INFO, below the console loglevel
 # of the screen tests' boots
-series)     src=$LINUX_STACK; stack_tree >/dev/null; frags="test $(if_base_has kunit)" ;;
+series)     src=$LINUX_STACK; stack_tree >/dev/null
+	    frags="test $([ "${KUNIT_KERNEL:-series}" = series ] && if_base_has kunit)" ;;
 # the kernel's bug detectors, on the stack plus the test-only hooks of
 # patches-test/ (the KUnit suite runs under them at boot too), and on the
 # base as the negative control of the log oracle

@@ -1,6 +1,7 @@
 #!/bin/bash
-# Boot the stack's test kernel, which has the KUnit suite built in
-# (config/kunit.config), and read the suites' results
+# Boot the stack's kernel that has the KUnit suite built in (the test
+# kernel, or the one KUNIT_KERNEL of base.conf names; bases/BASE/config/
+# kunit.config), and read the suites' results
 # from its console with the tree's own tools/testing/kunit/kunit.py parse
 # --json. Prints one line per test case, "ok kunit/SUITE/CASE" or "not ok
 # ...", for check.sh, then the boot's own results (kernel log, taint).
@@ -13,7 +14,9 @@ stop_on_signals
 out=$WORK/runs/kunit
 rm -rf "$out"
 # KUnit prints its results at KERN_INFO: raise the console loglevel.
-boot series virtio "$out" --name kunit/ --timeout 300 --no-guest-ktap \
+# shellcheck disable=SC2046
+boot "${KUNIT_KERNEL:-series}" virtio "$out" --name kunit/ --timeout 300 \
+	--no-guest-ktap $(kernel_args "${KUNIT_KERNEL:-series}") \
 	--append "loglevel=7" -- true >&2 || true
 [ -s "$out/console.log" ] || die "the test kernel did not boot (scripts/build.sh series)"
 rc=0
