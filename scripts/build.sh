@@ -45,7 +45,8 @@ base)       src=$LINUX_BASE; worktree_at "$src" base; frags="test" ;;
 # boot; its results are printed at KERN_INFO, below the console loglevel
 # of the screen tests' boots
 series)     src=$LINUX_STACK; stack_tree >/dev/null
-	    frags="test $([ "${KUNIT_KERNEL:-series}" = series ] && if_base_has kunit)" ;;
+	    frags=test
+	    [ "${KUNIT_KERNEL:-series}" = series ] && frags="test $(if_base_has kunit)" ;;
 # the kernel's bug detectors, on the stack plus the test-only hooks of
 # patches-test/ (the KUnit suite runs under them at boot too), and on the
 # base as the negative control of the log oracle
