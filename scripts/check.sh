@@ -66,7 +66,7 @@ check() {
 # every line it printed says ok has failed too (it stopped early, say).
 results() {
 	local name=$1 log=$LOGS/check-$1.log out rc; shift
-	out=$("$@" 2>"$log" | tee /dev/stderr; exit "${PIPESTATUS[0]}")
+	out=$("$@" 2>"$log" | tee -a /dev/stderr; exit "${PIPESTATUS[0]}")
 	rc=$?
 	grep -E '^(ok|not ok) ' <<<"$out" >>"$RES"
 	if ! grep -qE '^(ok|not ok) ' <<<"$out"; then
@@ -127,10 +127,13 @@ negative() {
 	fi
 }
 
-build() {	# build VARIANT: the variant's kernel, as a result
+build() {	# build VARIANT: the variant's kernel, as a result, once per run
+	case " $BUILT " in *" $1 "*) return 0 ;; esac
+	BUILT="$BUILT $1"
 	rm -f "$(objdir "$1")/arch/x86/boot/bzImage"
 	check "build_$1_kernel" "$TOP/scripts/build.sh" "$1"
 }
+BUILT=
 
 need_pkgs qemu-system-x86_64 qemu-system-x86 /usr/bin/python3 python3 \
 	git git patch patch
@@ -255,7 +258,9 @@ for step in $steps; do
 		results check-patches "$TOP/scripts/check-patches.sh"
 		;;
 	kunit)
-		say "boot the test kernel for its KUnit suite"
+		# the kernel that runs the suite, when it is not the test kernel
+		[ "${KUNIT_KERNEL:-series}" = series ] || build "$KUNIT_KERNEL"
+		say "boot the ${KUNIT_KERNEL:-series} kernel for its KUnit suite"
 		results kunit "$TOP/scripts/kunit.sh"
 		;;
 	debug)
