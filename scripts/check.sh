@@ -154,6 +154,8 @@ rebind_after_mapping"
 why_fails() {
 	case $1 in
 	second_node_both_mapped) echo "$1 DIFF [0-9]+ pixels" ;;
+	each_page_alone_reaches_screen) echo "$1 not on screen as expected after [0-9]+ ms: DIFF" ;;
+	mprotect_keeps_tracking) echo "$1 screen not as written after [0-9]+ ms: DIFF" ;;
 	rebind_after_mapping) echo "guest_finished running: screen-tests .*rebind_after_mapping" ;;
 	*) echo "$1 not ok [0-9]+ $1" ;;
 	esac
