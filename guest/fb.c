@@ -625,6 +625,16 @@ int meminfo_kb(const char *key, unsigned long long *kb)
 	return r;
 }
 
+int fb_wait_open(struct fb *fb, const char *path, double ms)
+{
+	double until = now_ms() + ms;
+	int err;
+
+	while ((err = fb_open(fb, path)) && now_ms() < until)
+		sleep_ms(50);
+	return err;
+}
+
 int sysfs_write(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY), r;

@@ -150,6 +150,8 @@ int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int pass(void);
 
 /* Write @val to the sysfs (or debugfs) file @path: 0 or -errno. */
+/* fb_open() until it works (a driver just bound) or @ms passed. */
+int fb_wait_open(struct fb *fb, const char *path, double ms);
 int sysfs_write(const char *path, const char *val);
 
 /*

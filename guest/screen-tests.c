@@ -458,7 +458,6 @@ static int sysfs_write_bounded(const char *drv, const char *what,
 static int test_rebind_after_mapping(void)
 {
 	char drv[256], devpath[256], *dev;
-	double until;
 	struct scene s;
 	int err;
 
@@ -480,9 +479,7 @@ static int test_rebind_after_mapping(void)
 	if (err)
 		return fail("bind of %s to %s: %s", dev, drv,
 			    err == -ETIMEDOUT ? "did not return" : strerror(-err));
-	until = now_ms() + DEADLINE_MS;
-	while ((err = fb_open(&fb, "/dev/fb0")) && now_ms() < until)
-		sleep_ms(50);
+	err = fb_wait_open(&fb, "/dev/fb0", DEADLINE_MS);
 	if (err)
 		return fail("no /dev/fb0 after the rebind: %s", strerror(-err));
 	if (reset(&s, 0x402010))

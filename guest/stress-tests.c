@@ -296,17 +296,6 @@ static int virtio_gpu_device(char *dev, size_t len)
 	return err;
 }
 
-/* Wait for /dev/fb0 and set it up; 0 or -errno. */
-static int fb_reopen(void)
-{
-	double until = now_ms() + DEADLINE_MS;
-	int err;
-
-	while ((err = fb_open(&fb, "/dev/fb0")) && now_ms() < until)
-		sleep_ms(50);
-	return err;
-}
-
 /*
  * Unbind the virtio-gpu driver while a process has the framebuffer mapped
  * and writes to it: the process may get SIGBUS or keep writing to memory
@@ -345,7 +334,7 @@ static int test_unbind_while_mapped(void)
 	err = sysfs_write(VGPU "/bind", dev);
 	if (err)
 		return fail("bind: %s", strerror(-err));
-	err = fb_reopen();
+	err = fb_wait_open(&fb, "/dev/fb0", DEADLINE_MS);
 	if (err)
 		return fail("no /dev/fb0 after rebind: %s", strerror(-err));
 	scene_bands(&s, 0xffffff, 0xff0000, 3);
@@ -474,7 +463,7 @@ static int test_probe_without_memory(void)
 	if ((err = sysfs_write(VGPU "/unbind", dev)) ||
 	    (err = sysfs_write(VGPU "/bind", dev)))
 		return fail("unbind/bind after the failure: %s", strerror(-err));
-	if ((err = fb_reopen()))
+	if ((err = fb_wait_open(&fb, "/dev/fb0", DEADLINE_MS)))
 		return fail("no /dev/fb0 on the next probe: %s", strerror(-err));
 	scene_bands(&s, 0x00ff00, 0x0000ff, 2);
 	if (draw_and_see(&s))
@@ -682,7 +671,7 @@ static int test_huge_pages_tracked(void)
 		sysfs_write(SHMEM_ENABLED, "never");
 		return fail("unbind/bind: %s", strerror(-err));
 	}
-	err = fb_reopen();
+	err = fb_wait_open(&fb, "/dev/fb0", DEADLINE_MS);
 	sysfs_write(SHMEM_ENABLED, "never");
 	if (err)
 		return fail("no /dev/fb0 after rebind: %s", strerror(-err));

@@ -161,6 +161,19 @@ why_fails() {
 	esac
 }
 
+# stock_fails DISPLAY: the screen tests that the stock kernel fails there
+# (STOCK_FAILS in base.conf, TEST@DISPLAY); stock_passes DISPLAY: the
+# others, in order.
+stock_fails() {
+	local t
+	for t in $STOCK_FAILS; do [ "${t#*@}" = "$1" ] && echo "${t%@*}"; done
+}
+stock_passes() {
+	local t fails
+	fails=$(stock_fails "$1")
+	for t in $SCREEN_TESTS; do grep -qxF "$t" <<<"$fails" || echo "$t"; done
+}
+
 # screen_mainline: the screen tests on a mainline-style base (7.3, 6.12),
 # stock and patched. drm_fbdev_shmem gives fbdev the GEM buffer's own
 # pages on virtio-gpu and cirrus (and bochs since 6.x). A test that fails
@@ -168,16 +181,14 @@ why_fails() {
 # there: the stock kernel runs the others, and each failure is a negative
 # control, which must fail for its reason (why_fails).
 screen_mainline() {
-	local d t mode tests fails
+	local d t mode
 	for d in virtio cirrus bochs; do
 		mode=--expect-direct
 		case " $SHADOW_DISPLAYS " in *" $d "*) mode=--expect-shadow ;; esac
-		fails=$(for t in $STOCK_FAILS; do [ "${t#*@}" = "$d" ] && echo "${t%@*}"; done)
-		tests=$(for t in $SCREEN_TESTS; do grep -qxF "$t" <<<"$fails" || echo "$t"; done)
-		# shellcheck disable=SC2086
-		guest base "$d" "$d" screen-tests "$mode" $tests
+		# shellcheck disable=SC2046
+		guest base "$d" "$d" screen-tests "$mode" $(stock_passes "$d")
 		[ -n "$SUBMISSIONS" ] && guest series "$d" "$d" screen-tests "$mode"
-		for t in $fails; do
+		for t in $(stock_fails "$d"); do
 			read -r result pattern <<<"$(why_fails "$t")"
 			BOOT_TIMEOUT=60 negative "negative_control/${t}_fails_on_stock_$d" \
 				base "$d" "$t-$d" "$result" "$pattern" \
@@ -233,7 +244,8 @@ for step in $steps; do
 		# On the base, second_node_both_mapped fails (the negative
 		# control below), so it runs the others by name.
 		for d in virtio cirrus bochs; do
-			guest base "$d" "$d" screen-tests --expect-shadow $STOCK_SCREEN_TESTS
+			# shellcheck disable=SC2046
+			guest base "$d" "$d" screen-tests --expect-shadow $(stock_passes "$d")
 		done
 		guest series virtio virtio screen-tests --expect-direct
 		guest series cirrus cirrus screen-tests --expect-direct
