@@ -42,7 +42,8 @@ clean:
 	rm -rf work/*/*/build work/*/runs work/*/check work/check work/*/demo \
 		work/*/bench work/*/guest work/*/initramfs.cpio.gz \
 		work/*/submission work/*/submission-test work/*/submission-refused \
-		work/*/kernels work/*/prefix/warnings work/*/bisect/results \
+		work/*/kernels work/*/src/warnings work/*/bisect/results \
+		work/*/submission-diff \
 		work/*/bisect/table.txt
 distclean:
 	rm -rf work

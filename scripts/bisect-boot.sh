@@ -46,7 +46,7 @@ for n in "${picks[@]}"; do
 	name=$(printf 'patch_%02d' "$n")
 	say "$name: $(git -C "$LINUX" log -1 --format=%s "$c")"
 	tree=$(combined_commit refs/bisect/prefix "bisect: up to $c" "${before[@]}" "$c")
-	worktree_at "$WORK/bisect/linux" "$tree"
+	worktree_at "$SRC" "$tree"
 	if ! "$TOP/scripts/build.sh" bisect >/dev/null; then
 		echo "not ok bisect/$name/build (log: work/logs/build-bisect.log)" | tee -a "$res"
 		continue

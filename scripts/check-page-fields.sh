@@ -6,8 +6,13 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-tree=${1:-$LINUX_STACK}
-[ -d "$tree" ] || die "no tree at $tree (make fetch)"
+[ -d "$LINUX/.git" ] || die "no kernel tree at ${LINUX#$TOP/} (make fetch)"
+if [ $# -gt 0 ]; then
+	tree=$1
+else
+	stack_tree >/dev/null || die "the submissions do not apply in order"
+	tree=$SRC
+fi
 cd "$tree"
 bad=0 n=0
 for f in $DEFIO_USERS include/linux/fb.h; do

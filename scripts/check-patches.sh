@@ -1,7 +1,7 @@
 #!/bin/bash
 # What a maintainer and the build robots run on every patch: each prefix of
-# each submission (lib.sh: SUBMISSIONS), alone on the base, in the worktree
-# work/prefix/linux, built in five configurations:
+# each submission (lib.sh: SUBMISSIONS), alone on the base, in the working
+# copy work/BASE/src/linux, built in five configurations:
 #
 #   x86_64   test kernel + config/compile.config, everything built in
 #   modules  the same with fbdev, DRM and every converted driver as modules
@@ -37,10 +37,10 @@ tips=0
 need_pkgs sparse sparse aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu \
 	riscv64-linux-gnu-gcc gcc-riscv64-linux-gnu
 CONFIGS=$MATRIX
-wdir=$WORK/prefix/warnings
+wdir=$WORK/src/warnings
 rm -rf "$wdir"
 mkdir -p "$wdir"
-worktree_at "$LINUX_PREFIX" base
+worktree_at "$SRC" base
 
 # users CONFIG: the deferred-I/O users a configuration must build.
 users() {
@@ -74,7 +74,7 @@ warnings() {
 build_at() {
 	local rev=$1 cfg=$2 name=$3; shift 3
 	local variant=prefix-$cfg out o objs=() rc=0
-	git -C "$LINUX_PREFIX" checkout -q --detach "$rev"
+	git -C "$SRC" checkout -q --detach "$rev"
 	out=$(objdir "$variant")
 	mkdir -p "$wdir/$cfg"
 	# Configure again when the Kconfig files changed since this
@@ -82,12 +82,12 @@ build_at() {
 	local last
 	last=$(cat "$wdir/$cfg.rev" 2>/dev/null || echo none)
 	if [ "$last" = none ] ||
-	   ! git -C "$LINUX_PREFIX" diff --quiet "$last" "$rev" -- ':(glob)**/Kconfig*'; then
+	   ! git -C "$SRC" diff --quiet "$last" "$rev" -- ':(glob)**/Kconfig*'; then
 		rm -f "$out/.fragments"
 	fi
 	echo "$rev" >"$wdir/$cfg.rev"
 	while read -r o; do
-		[ -f "$LINUX_PREFIX/${o%.o}.c" ] || continue
+		[ -f "$SRC/${o%.o}.c" ] || continue
 		objs+=("$o")
 		if [ "${FULL:-0}" = 1 ]; then rm -f "$out/$o"; fi
 	done <"$wdir/$cfg.objects"
@@ -116,7 +116,7 @@ all=$( { users x86_64; touched; } | sort -u | sed 's/\.c$/.o/')
 for cfg in $CONFIGS; do
 	variant=prefix-$cfg
 	out=$(objdir "$variant")
-	git -C "$LINUX_PREFIX" checkout -q --detach "$stack"
+	git -C "$SRC" checkout -q --detach "$stack"
 	rm -f "$out/.fragments"
 	echo "$stack" >"$wdir/$cfg.rev"
 	# shellcheck disable=SC2086
@@ -164,7 +164,7 @@ for s in $SUBMISSIONS; do
 done
 
 # The whole stack, once: every module links (modpost).
-git -C "$LINUX_PREFIX" checkout -q --detach "$stack"
+git -C "$SRC" checkout -q --detach "$stack"
 rc=0
 "$TOP/scripts/build.sh" prefix-modules modules >/dev/null 2>&1 || rc=1
 warnings "$LOGS/build-prefix-modules.log" >"$wdir/modpost"
@@ -182,11 +182,11 @@ result $rc sparse_nothing_new "$wdir/sparse.new"
 # kernel-doc on the touched source files, base against the whole stack.
 files=$(for s in $SUBMISSIONS; do git -C "$LINUX" diff --name-only base "$s" -- '*.c' '*.h'; done | sort -u)
 kdoc() {	# kdoc REV OUT
-	git -C "$LINUX_PREFIX" checkout -q --detach "$1"
+	git -C "$SRC" checkout -q --detach "$1"
 	local f
 	for f in $files; do
-		[ -f "$LINUX_PREFIX/$f" ] || continue
-		(cd "$LINUX_PREFIX" && scripts/kernel-doc -none "$f" 2>&1) |
+		[ -f "$SRC/$f" ] || continue
+		(cd "$SRC" && scripts/kernel-doc -none "$f" 2>&1) |
 			sed -nE 's#^([^ :]+):[0-9]+: warning: (.*)$#\1: \2#p'
 	done | sort -u >"$2"
 }

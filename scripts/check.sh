@@ -17,6 +17,15 @@ if [ -z "${BASE+set}" ]; then
 	. "$(dirname "$0")/lib.sh"
 	stop_on_signals
 	start_all=$SECONDS
+	# A base's tree, working copy and build folders take up to
+	# DISK_GB (base.conf); a base already checked out needs a little.
+	need=0
+	for b in $BASES; do
+		gb=$(. "$TOP/bases/$b/base.conf"; echo "${DISK_GB:?bases/$b/base.conf sets no DISK_GB}")
+		[ -d "$WORKROOT/$b/src/linux" ] && gb=1
+		need=$((need + gb))
+	done
+	need_disk "$need" "make check ($BASES)"
 	mkdir -p "$WORKROOT/check"
 	all=$WORKROOT/check/results
 	: >"$all"

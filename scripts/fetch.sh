@@ -3,9 +3,9 @@
 # package) through a private apt configuration, unpack it into
 # work/$BASE/linux as a git repo whose first commit is the pristine source
 # (tag "base"), and apply each submission of bases/$BASE/patches/ (SUBMISSIONS)
-# with git am on a branch of its own that starts at base. Then
-# work/$BASE/stack/linux gets base plus every submission in order: the tree
-# the test kernels are built from.
+# with git am on a branch of its own that starts at base. Then the working
+# copy work/$BASE/src/linux gets base plus every submission in order: the
+# tree the test kernels are built from.
 #
 # Experimental and sid keep only their current version. For such a base
 # (NEWEST_RE set), when the pinned version is gone, fetch names what the
@@ -182,4 +182,4 @@ done
 case " $SUBMISSIONS " in *" $start "*) ;; *) start=$SERIES ;; esac
 git -C "$LINUX" checkout -q "${start:-base}"
 stack_tree >/dev/null
-say "${LINUX_STACK#$TOP/}: base${SUBMISSIONS:+ + }$(echo "$SUBMISSIONS" | sed "s/ / + /g")"
+say "${SRC#$TOP/}: base${SUBMISSIONS:+ + }$(echo "$SUBMISSIONS" | sed "s/ / + /g")"

@@ -20,7 +20,7 @@ boot "${KUNIT_KERNEL:-series}" virtio "$out" --name kunit/ --timeout 300 \
 	--append "loglevel=7" -- true >&2 || true
 [ -s "$out/console.log" ] || die "the test kernel did not boot (scripts/build.sh series)"
 rc=0
-/usr/bin/python3 "$LINUX_STACK/tools/testing/kunit/kunit.py" parse \
+/usr/bin/python3 "$LINUX/tools/testing/kunit/kunit.py" parse \
 	--json="$out/kunit.json" "$out/console.log" >"$out/kunit.txt" 2>&1 || rc=$?
 sed 's/\x1b\[[0-9;]*m//g; s/^/  | /' "$out/kunit.txt" >&2
 /usr/bin/python3 - "$out/kunit.json" "$rc" <<'PY'

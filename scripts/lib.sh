@@ -19,9 +19,12 @@ WORKROOT=${WORKROOT:-$TOP/work}
 DOWNLOAD=$WORKROOT/download       # the Debian packages, shared by the bases
 WORK=$WORKROOT/$BASE              # everything else of a base: trees, builds, runs
 LINUX=$WORK/linux                 # the kernel tree: tag base, a branch per submission
-LINUX_BASE=$WORK/base/linux       # worktree of the base tag (for base builds)
-LINUX_STACK=$WORK/stack/linux     # worktree: base + every submission, in order
-LINUX_PREFIX=$WORK/prefix/linux   # worktree stepped through the series
+# The one working copy of work/linux that builds and checks use: each step
+# checks out the revision it needs (worktree_at), which rewrites only the
+# files that differ, so the build folders of the variants stay incremental.
+# One checkout per base, not one per variant: a kernel checkout is 1.3 to
+# 1.8 GB.
+SRC=$WORK/src/linux
 PATCHES=$BASEDIR/patches
 LOGS=$WORK/logs
 NPROC=$(nproc)
@@ -32,18 +35,9 @@ export CCACHE_NOHASHDIR=1
 
 # A variant's build folder. ccache hashes source paths relative to the
 # build folder (CCACHE_BASEDIR), so every build folder sits two levels
-# below the folder of its tree: ../../linux is the source in each case and
-# the variants of different trees share the cache for the files they share.
-objdir() {
-	case $1 in
-	base|base-debug) echo "$WORK/base/build/$1" ;;
-	debug|kmemleak) echo "$WORK/debug/build/$1" ;;
-	bisect) echo "$WORK/bisect/build/$1" ;;
-	prefix-*) echo "$WORK/prefix/build/$1" ;;
-	bench-*) echo "$WORK/$1/build/$1" ;;
-	*) echo "$WORK/stack/build/$1" ;;
-	esac
-}
+# below the folder of the working copy: ../../linux is the source of each,
+# and the variants share the cache for the files they share.
+objdir() { echo "$WORK/src/build/$1"; }
 
 # boot VARIANT DISPLAY OUT [qemu.py options...] -- GUEST COMMAND...
 # Boot a built kernel variant with the guest initramfs under host/qemu.py:
@@ -154,18 +148,6 @@ am_series() {
 	done
 }
 
-# scratch_worktree PATH: a worktree of work/linux at base, clean, with no
-# git am or rebase left in progress, to apply patch files in.
-scratch_worktree() {
-	if [ -d "$1" ]; then
-		git -C "$1" am --abort >/dev/null 2>&1 || true
-		git -C "$1" rebase --abort >/dev/null 2>&1 || true
-		git -C "$1" checkout -q -f --detach base
-	else
-		worktree_at "$1" base
-	fi
-}
-
 # partial_marker NAME: exists while branch NAME holds a failed git am.
 partial_marker() { echo "$LINUX/.git/fbdefio-partial-$1"; }
 
@@ -177,14 +159,21 @@ hide_debian_ignore() {
 	git -C "$1" update-index --skip-worktree .gitignore
 }
 
-# worktree_at PATH REV: a detached worktree of work/linux at REV.
+# worktree_at PATH REV: a detached worktree of work/linux at REV, clean:
+# no git am or rebase left in progress, no local change, no untracked
+# file (what a test-only patch applied or added is gone).
 worktree_at() {
 	if [ ! -d "$1" ]; then
 		mkdir -p "$(dirname "$1")"
-		git -C "$LINUX" worktree add -q --detach "$1" "$2"
+		git -C "$LINUX" worktree prune
+		git -C "$LINUX" worktree add -q --detach "$1" "$2" ||
+			die "could not check work/linux out at $2 in $1 (df -h: $(df -h --output=avail "$(dirname "$1")" | tail -n 1) free)"
 		hide_debian_ignore "$1"
 	fi
-	git -C "$1" checkout -q --detach "$2"
+	git -C "$1" am --abort >/dev/null 2>&1 || true
+	git -C "$1" rebase --abort >/dev/null 2>&1 || true
+	git -C "$1" checkout -q -f --detach "$2"
+	git -C "$1" clean -q -f -d
 }
 
 # combined_commit REF MESSAGE REV...: a commit on base whose tree is base
@@ -216,7 +205,7 @@ combined_commit() {
 	rm -f "$idx" "$idx.out"
 }
 
-# stack_tree: point work/stack/linux at base + every submission in order,
+# stack_tree: point the working copy at base + every submission in order,
 # as the branches of work/linux are now (exported or not), and print the
 # commit.
 stack_tree() {
@@ -225,7 +214,7 @@ stack_tree() {
 	commit=$(combined_commit refs/heads/stack "stack: $SUBMISSIONS" $SUBMISSIONS) ||
 		return 1
 	git -C "$LINUX" update-ref refs/heads/stack "$commit"
-	worktree_at "$LINUX_STACK" "$commit"
+	worktree_at "$SRC" "$commit"
 	echo "$commit"
 }
 
@@ -265,6 +254,17 @@ for_each_base() {
 		BASE=$b "$@" || rc=1
 	done
 	exit $rc
+}
+
+# need_disk GB WHAT: fail before WHAT starts, saying what is free, when
+# the file system of work/ has less than GB gigabytes free: a kernel
+# checkout or build that runs out of space half-way leaves a broken tree.
+need_disk() {
+	local avail
+	mkdir -p "$WORKROOT"
+	avail=$(df -Pk "$WORKROOT" | awk 'NR == 2 { print int($4 / 1048576) }')
+	[ "$avail" -ge "$1" ] ||
+		die "$2 needs about $1 GB free in $WORKROOT, which has $avail GB (df -h $WORKROOT); free some, or make clean"
 }
 
 say()  { printf '==> %s\n' "$*" >&2; }

@@ -51,7 +51,7 @@ sender_name=${GIT_AUTHOR_NAME-$(git config user.name 2>/dev/null || true)}
 sender_email=${GIT_AUTHOR_EMAIL-$(git config user.email 2>/dev/null || true)}
 
 prepare() {	# prepare OUTDIR
-	local outdir=$1 why s wt=$WORK/submission-tree/linux
+	local outdir=$1 why s wt=$SRC
 	why=$(refused "$sender_email" "$sender_name")
 	[ -z "$why" ] || die "refusing to sign: $why"
 	[ -d "$LINUX/.git" ] || "$TOP/scripts/fetch.sh"
@@ -59,10 +59,10 @@ prepare() {	# prepare OUTDIR
 	for s in $SUBMISSIONS; do
 		local dir=$outdir/$s cover=$PATCHES/$s/cover-letter.txt
 		rm -rf "$dir"
-		scratch_worktree "$wt"
+		worktree_at "$wt" base
 		# The sender authors and commits what was the placeholder's.
 		GIT_COMMITTER_NAME=$sender_name GIT_COMMITTER_EMAIL=$sender_email \
-		am_series "$wt" "$s" "$WORK/submission-tree/git-am.log" >/dev/null ||
+		am_series "$wt" "$s" "$WORK/submission-diff/git-am.log" >/dev/null ||
 			die "patches/$s does not apply to the base (above)"
 		git -C "$wt" -c user.name="$sender_name" -c user.email="$sender_email" \
 			rebase -q --exec "git log -1 --format=%B | grep -qE '$BACKPORT_RE' || git commit -q --amend --no-edit --reset-author" base \
@@ -70,11 +70,11 @@ prepare() {	# prepare OUTDIR
 			die "could not make the sender the author of patches/$s"
 		# Recipients: the maintainers of what the submission touches.
 		local to cc args=()
-		git -C "$wt" diff base HEAD >"$WORK/submission-tree/$s.diff"
+		git -C "$wt" diff base HEAD >"$WORK/submission-diff/$s.diff"
 		to=$(cd "$wt" && scripts/get_maintainer.pl --no-rolestats --no-git \
-			--no-git-fallback --no-l --no-r "$WORK/submission-tree/$s.diff")
+			--no-git-fallback --no-l --no-r "$WORK/submission-diff/$s.diff")
 		cc=$(cd "$wt" && scripts/get_maintainer.pl --no-rolestats --no-git \
-			--no-git-fallback --no-m "$WORK/submission-tree/$s.diff")
+			--no-git-fallback --no-m "$WORK/submission-diff/$s.diff")
 		[ -n "$to$cc" ] || die "get_maintainer.pl found nobody for patches/$s"
 		while IFS= read -r a; do [ -n "$a" ] && args+=(--to="$a"); done <<<"$to"
 		# a submission for a stable tree ("Prefix: PATCH 5.10") goes to
