@@ -55,7 +55,7 @@ prepare() {	# prepare OUTDIR
 	why=$(refused "$sender_email" "$sender_name")
 	[ -z "$why" ] || die "refusing to sign: $why"
 	[ -d "$LINUX/.git" ] || "$TOP/scripts/fetch.sh"
-	mkdir -p "$outdir"
+	mkdir -p "$outdir" "$WORK/submission-diff"
 	for s in $SUBMISSIONS; do
 		local dir=$outdir/$s cover=$PATCHES/$s/cover-letter.txt
 		rm -rf "$dir"
