@@ -367,10 +367,13 @@ def compare(screen, w, h, bits, bg, rects):
         run = c.to_bytes(3, "big") * rw
         for row in range(y, y + rh):
             want[(row * w + x) * 3:(row * w + x + rw) * 3] = run
-    got = bytearray(len(rgb))
-    for ch, table in enumerate(masks(bits)):
-        got[ch::3] = rgb[ch::3].translate(table)
-        want[ch::3] = bytes(want[ch::3]).translate(table)
+    got = rgb
+    if any(b < 8 for b in bits):
+        # only the channels' top bits count (16 bpp, say)
+        got = bytearray(len(rgb))
+        for ch, table in enumerate(masks(bits)):
+            got[ch::3] = rgb[ch::3].translate(table)
+            want[ch::3] = bytes(want[ch::3]).translate(table)
     if got == want:
         return None
     stride = w * 3
