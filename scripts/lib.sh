@@ -76,13 +76,16 @@ checkpatch_check() {
 		return 1
 	fi
 	# A commit id unknown to the history-less tree must be one of the
-	# verified ones of bases/commits.txt, quoted with its listed title.
+	# verified ones of bases/commits.txt, quoted with its listed title, or
+	# be the one a backport names on its line "commit ID upstream.".
 	local id title
 	for id in $(sed -nE "s/^WARNING:UNKNOWN_COMMIT_ID: Unknown commit id '([0-9a-f]+)'.*/\1/p" <<<"$out"); do
 		title=$(awk -F' [|] ' -v id="${id:0:12}" '$1 == id { print $2 }' "$TOP/bases/commits.txt")
 		if [ -z "$title" ]; then
 			echo "${patch#$TOP/}: commit $id is not in bases/commits.txt (verify it, then list it there)"
 			bad=1
+		elif grep -qxE "commit $id upstream\." "$patch" && [ ${#id} = 40 ]; then
+			continue
 		elif ! tr '\n' ' ' <"$patch" | tr -s ' ' | grep -qF "$id (\"$title\")"; then
 			echo "${patch#$TOP/}: commit $id is not quoted as $id (\"$title\") (bases/commits.txt)"
 			bad=1
