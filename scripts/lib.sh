@@ -85,7 +85,13 @@ checkpatch_check() {
 			echo "${patch#$TOP/}: commit $id is not in bases/commits.txt (verify it, then list it there)"
 			bad=1
 		elif grep -qxE "commit $id upstream\." "$patch" && [ ${#id} = 40 ]; then
-			continue
+			# a backport: its subject is the listed title of that commit
+			local subject
+			subject=$(awk '/^Subject: / { s = $0; while ((getline l) > 0 && l ~ /^ /) s = s l; print s; exit }' "$patch" |
+				sed -E 's/^Subject: (\[[^]]*\] )?//')
+			[ "$subject" = "$title" ] && continue
+			echo "${patch#$TOP/}: backports commit $id, whose title is \"$title\" (bases/commits.txt), not \"$subject\""
+			bad=1
 		elif ! tr '\n' ' ' <"$patch" | tr -s ' ' | grep -qF "$id (\"$title\")"; then
 			echo "${patch#$TOP/}: commit $id is not quoted as $id (\"$title\") (bases/commits.txt)"
 			bad=1
