@@ -115,7 +115,7 @@ case ${1:-} in
 			elif grep -nE '^(Signed-off-by|Co-developed-by):' "$p"; then
 				echo "${p#$TOP/}: carries a sign-off; only the sender signs"; bad=1
 			fi
-			if grep -nE 'FIXME|XXX|TODO' "$p" | grep -v '^[0-9]*:[ +-]'; then
+			if grep -nE 'FIXME|XXX|TODO|TBD|TO COME' "$p" | grep -v '^[0-9]*:[ +-]'; then
 				echo "${p#$TOP/}: unfinished message"; bad=1
 			fi
 		done
