@@ -36,45 +36,46 @@ patched_worktree() {
 if_base_has() { [ ! -f "$BASEDIR/config/$1.config" ] || echo "$1"; }
 
 arch=x86_64
-# Each variant: its tree and its config fragments (bases/$BASE/config/NAME.config).
-case $variant in
 # Every variant builds in the one working copy (lib.sh: SRC), checked out
 # at the variant's revision.
+src=$SRC
+# Each variant: its revision and its config fragments
+# (bases/$BASE/config/NAME.config).
+case $variant in
 # the test kernels: base, and base + every submission (stack_tree)
-base)       src=$SRC; worktree_at "$src" base; frags="test" ;;
+base)       worktree_at "$src" base; frags="test" ;;
 # the KUnit suite is built into the stack's test kernel and runs at every
 # boot; its results are printed at KERN_INFO, below the console loglevel
 # of the screen tests' boots
-series)     src=$SRC; stack_tree >/dev/null
+series)     stack_tree >/dev/null
 	    frags=test
 	    [ "${KUNIT_KERNEL:-series}" = series ] && frags="test $(if_base_has kunit)" ;;
 # the kernel's bug detectors, on the stack plus the test-only hooks of
 # patches-test/ (the KUnit suite runs under them at boot too), and on the
 # base as the negative control of the log oracle
 debug|kmemleak)
-	src=$SRC
 	patched_worktree "$src" "$(stack_tree)" "$BASEDIR"/patches-test/*.patch
 	frags="test $(if_base_has kunit) $variant" ;;
-base-debug) src=$SRC; worktree_at "$src" base; frags="test debug" ;;
+base-debug) worktree_at "$src" base; frags="test debug" ;;
 # the debug kernel at a prefix of the series (scripts/bisect-boot.sh
 # checks the working copy out)
-bisect)     src=$SRC; frags="test debug" ;;
+bisect)     frags="test debug" ;;
 # compile coverage of every deferred-I/O user, and fbdev without it
-compile)    src=$SRC; stack_tree >/dev/null; frags="test compile" ;;
-nodefio)    src=$SRC; stack_tree >/dev/null; frags="nodefio" ;;
+compile)    stack_tree >/dev/null; frags="test compile" ;;
+nodefio)    stack_tree >/dev/null; frags="nodefio" ;;
 # the build matrix: check-patches.sh moves the working copy from one patch
 # to the next, built in five configurations
-prefix-x86_64)  src=$SRC; frags="test compile" ;;
-prefix-modules) src=$SRC; frags="test compile modules" ;;
-prefix-i386)    src=$SRC; frags="i386 compile"; arch=i386 ;;
-prefix-arm64)   src=$SRC; frags="arm64"; arch=arm64 ;;
-prefix-nommu)   src=$SRC; frags="nommu"; arch=riscv ;;
+prefix-x86_64)  frags="test compile" ;;
+prefix-modules) frags="test compile modules" ;;
+prefix-i386)    frags="i386 compile"; arch=i386 ;;
+prefix-arm64)   frags="arm64"; arch=arm64 ;;
+prefix-nommu)   frags="nommu"; arch=riscv ;;
 # the benchmark's kernels: base and the stack, with the bench-only knobs
 bench-base)
-	src=$SRC; frags="test"
+	frags="test"
 	patched_worktree "$src" base "$BASEDIR"/bench/base-*.patch ;;
 bench-series)
-	src=$SRC; frags="test"
+	frags="test"
 	patched_worktree "$src" "$(stack_tree)" "$BASEDIR"/bench/series-*.patch ;;
 *) die "unknown variant '$variant' (base series debug kmemleak base-debug compile nodefio prefix-x86_64 prefix-modules prefix-i386 prefix-arm64 prefix-nommu bisect bench-base bench-series)" ;;
 esac

@@ -126,16 +126,25 @@ guest() {
 # results are not added: here, failing is the expected outcome.
 negative() {
 	local name=$1 kernel=$2 display=$3 run=$4 result=$5 pattern=$6; shift 6
-	local out=$WORK/runs/$kernel-$run
+	local log=$LOGS/check-${name//\//_}.log
 	say "negative control on the $kernel kernel ($display): $*"
-	boot_run "$kernel" "$display" "$run" "$@" \
-		>"$LOGS/check-${name//\//_}.log" 2>&1
-	if grep -qxF "not ok $kernel/$run/$result" "$out/results" 2>/dev/null &&
+	boot_run "$kernel" "$display" "$run" "$@" >"$log" 2>&1
+	judge_negative "$name" "$kernel" "$run" "$result" "$pattern" "$log"
+}
+
+# judge_negative NAME KERNEL RUN RESULT PATTERN LOG: record the negative
+# control NAME: ok when the run KERNEL/RUN has a result "not ok
+# KERNEL/RUN/R", R matching the ERE RESULT, and its console shows the
+# ERE PATTERN; otherwise not ok, with the tail of the run's LOG.
+judge_negative() {
+	local name=$1 kernel=$2 run=$3 result=$4 pattern=$5 log=$6
+	local out=$WORK/runs/$kernel-$run
+	if grep -qxE "not ok $kernel/$run/($result)" "$out/results" 2>/dev/null &&
 	   grep -qE "$pattern" "$out/console.log"; then
 		record ok "$name"
 	else
-		record "not ok" "$name (expected $kernel/$run/$result to fail with /$pattern/ on the console; log: work/logs/check-${name//\//_}.log)"
-		tail -n 20 "$LOGS/check-${name//\//_}.log"
+		record "not ok" "$name (expected $kernel/$run/$result to fail with /$pattern/ on the console; log: ${log#$TOP/})"
+		tail -n 20 "$log"
 	fi
 }
 
@@ -177,10 +186,11 @@ why_fails() {
 # (STOCK_FAILS in base.conf, TEST@DISPLAY); stock_passes DISPLAY: the
 # others. Both in the suite's order.
 stock_fails() {
-	local t
+	local t all
+	all=" $(echo $STOCK_FAILS) "
 	# in the suite's order, which is the order the guest runs them in
 	for t in $SCREEN_TESTS; do
-		case " $(echo $STOCK_FAILS) " in *" $t@$1 "*) echo "$t" ;; esac
+		case $all in *" $t@$1 "*) echo "$t" ;; esac
 	done
 }
 stock_passes() {
@@ -196,22 +206,15 @@ stock_passes() {
 # it hung) and the console must show why_fails. The run's results are not
 # added: here, failing is the expected outcome.
 stock_negatives() {
-	local d=$1 mode=$2 t i=0 name run out log; shift 2
+	local d=$1 mode=$2 t i=0 run=stock-fails-$1 log; shift 2
 	[ $# -gt 0 ] || return 0
-	run=stock-fails-$d out=$WORK/runs/base-stock-fails-$d
 	log=$LOGS/check-negative_controls_$d.log
 	say "negative controls on the base kernel ($d): screen-tests $mode $*"
 	BOOT_TIMEOUT=90 boot_run base "$d" "$run" screen-tests "$mode" "$@" >"$log" 2>&1
 	for t in "$@"; do
 		i=$((i + 1))
-		name=negative_control/${t}_fails_on_stock_$d
-		if grep -qxE "not ok base/$run/($t|test_${i}_never_reported)" "$out/results" 2>/dev/null &&
-		   grep -qE "$(why_fails "$t")" "$out/console.log"; then
-			record ok "$name"
-		else
-			record "not ok" "$name (expected base/$run/$t to fail with /$(why_fails "$t")/ on the console; log: ${log#$TOP/})"
-			grep -E "base/$run/" "$log" | tail -n 20
-		fi
+		judge_negative "negative_control/${t}_fails_on_stock_$d" base "$run" \
+			"$t|test_${i}_never_reported" "$(why_fails "$t")" "$log"
 	done
 }
 

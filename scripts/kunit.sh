@@ -18,7 +18,7 @@ rm -rf "$out"
 boot "${KUNIT_KERNEL:-series}" virtio "$out" --name kunit/ --timeout 300 \
 	--no-guest-ktap $(kernel_args "${KUNIT_KERNEL:-series}") \
 	--append "loglevel=7" -- true >&2 || true
-[ -s "$out/console.log" ] || die "the test kernel did not boot (scripts/build.sh series)"
+[ -s "$out/console.log" ] || die "the ${KUNIT_KERNEL:-series} kernel did not boot (scripts/build.sh ${KUNIT_KERNEL:-series})"
 rc=0
 /usr/bin/python3 "$LINUX/tools/testing/kunit/kunit.py" parse \
 	--json="$out/kunit.json" "$out/console.log" >"$out/kunit.txt" 2>&1 || rc=$?
