@@ -192,37 +192,13 @@ static unsigned long long meminfo(const char *key)
 }
 
 /*
- * The largest vmalloc() area (flag "vmalloc", pages=N) in /proc/vmallocinfo:
- * a shadow buffer is one vzalloc() of smem_len bytes. vmap()s (the GEM
- * buffer's kernel mapping) are not counted, neither here nor in VmallocUsed.
- */
-static unsigned long long largest_vmalloc(void)
-{
-	FILE *f = fopen("/proc/vmallocinfo", "r");
-	unsigned long long best = 0, pages;
-	char line[512], *p;
-
-	if (!f)
-		die("/proc/vmallocinfo: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		if (!strstr(line, " vmalloc") || !(p = strstr(line, " pages=")))
-			continue;
-		pages = strtoull(p + 7, NULL, 10);
-		if (pages * PAGE > best)
-			best = pages * PAGE;
-	}
-	fclose(f);
-	return best;
-}
-
-/*
  * What the kernel is, checked against MODE: the knobs it has, and whether
  * a vmalloc area as large as the framebuffer (the shadow) exists.
  */
 static void check_mode(void)
 {
 	unsigned long long used = meminfo("VmallocUsed");
-	unsigned long long big = largest_vmalloc();
+	unsigned long long big;
 	int want_shadow;
 
 	if (access(P_DELAY, F_OK))
@@ -245,6 +221,8 @@ static void check_mode(void)
 	} else {
 		die("unknown mode '%s' (base, direct or shadow)", mode);
 	}
+	if ((errno = -largest_vmalloc(&big)))
+		die("/proc/vmallocinfo: %s", strerror(errno));
 	printf("BENCH mode %s - - - -\n", mode);
 	printf("BENCH memory - %zu - %llu %llu\n", fb.len, used, big);
 	diag("%s: %ux%u, %zu pages, smem_len %zu; VmallocUsed %llu bytes, largest vmalloc area %llu bytes",

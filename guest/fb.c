@@ -537,6 +537,26 @@ int oracle_save(const struct fb *fb, const char *name)
 	return 0;
 }
 
+int oracle_flushes(struct flush *f, int max)
+{
+	static char ans[4096];
+	char *p, *end;
+	int n, i;
+
+	if (oracle_ask("FLUSHES", ans, sizeof(ans)) ||
+	    sscanf(ans, "FLUSHES %d", &n) != 1 || n < 0)
+		return -1;
+	p = strchr(ans + 8, ' ');
+	for (i = 0; i < n && i < max; i++) {
+		if (!p || sscanf(p, " %d,%d,%d,%d", &f[i].x, &f[i].y, &f[i].w,
+				 &f[i].h) != 4)
+			return -1;
+		end = strchr(p + 1, ' ');
+		p = end;
+	}
+	return n;
+}
+
 /* --- KTAP --- */
 
 static int ktap_n;
@@ -625,6 +645,28 @@ int meminfo_kb(const char *key, unsigned long long *kb)
 	return r;
 }
 
+int largest_vmalloc(unsigned long long *bytes)
+{
+	FILE *f = fopen("/proc/vmallocinfo", "r");
+	unsigned long long pages;
+	char line[512], *p;
+
+	if (!f)
+		return -errno;
+	*bytes = 0;
+	while (fgets(line, sizeof(line), f)) {
+		/* the flag word "vmalloc": not vmap, ioremap, user... */
+		if ((!strstr(line, " vmalloc ") && !strstr(line, " vmalloc\n")) ||
+		    !(p = strstr(line, " pages=")))
+			continue;
+		pages = strtoull(p + 7, NULL, 10);
+		if (pages * 4096 > *bytes)
+			*bytes = pages * 4096;
+	}
+	fclose(f);
+	return 0;
+}
+
 int fb_wait_open(struct fb *fb, const char *path, double ms)
 {
 	double until = now_ms() + ms;
@@ -682,9 +724,30 @@ static int unbind_fbcon(void)
 	return 0;
 }
 
+/*
+ * Whether test @t runs: named on the command line, or, when none is,
+ * meant for this framebuffer (only_on; all of them when setup failed,
+ * each to fail with the setup's error).
+ */
+static int wanted(const struct fbtest_suite *suite, unsigned int t, int argc,
+		  char **argv, int first, int err)
+{
+	const char *only = suite->tests[t].only_on;
+	int i;
+
+	if (argc > first) {
+		for (i = first; i < argc; i++)
+			if (!strcmp(argv[i], suite->tests[t].name))
+				return 1;
+		return 0;
+	}
+	return !only || err || !suite->fb ||
+	       !strncmp(suite->fb->id, only, strlen(only));
+}
+
 int fbtest_main(int argc, char **argv, const struct fbtest_suite *suite)
 {
-	int i, first, failed = 0, err;
+	int i, first, failed = 0, err, n;
 	unsigned int t;
 
 	for (first = 1; first < argc && !strncmp(argv[first], "--", 2); first++) {
@@ -700,7 +763,6 @@ int fbtest_main(int argc, char **argv, const struct fbtest_suite *suite)
 			return 2;
 		}
 	}
-	ktap_plan(argc > first ? argc - first : (int)suite->ntests);
 	if (suite->fb)
 		suite->fb->fd = -1;
 	err = oracle_open();
@@ -710,13 +772,14 @@ int fbtest_main(int argc, char **argv, const struct fbtest_suite *suite)
 		err = fb_open(suite->fb, "/dev/fb0");
 	if (!err && suite->setup)
 		err = suite->setup();
+	/* the plan: the tests named, or every test for this framebuffer */
+	for (t = 0, n = 0; t < suite->ntests; t++)
+		n += wanted(suite, t, argc, argv, first, err);
+	ktap_plan(n);
 	for (t = 0; t < suite->ntests; t++) {
-		int want = argc == first;
 		double t0 = now_ms();
 
-		for (i = first; i < argc; i++)
-			want |= !strcmp(argv[i], suite->tests[t].name);
-		if (!want)
+		if (!wanted(suite, t, argc, argv, first, err))
 			continue;
 		*suite->cur = running = suite->tests[t].name;
 		if (err) {

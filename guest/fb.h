@@ -105,6 +105,13 @@ int oracle_check(const struct fb *fb, const struct scene *s, char *why,
  */
 double oracle_wait(const struct fb *fb, const struct scene *s, double t0,
 		   double timeout_ms, char *why, size_t whylen);
+/*
+ * Ask the host for the rectangles of the virtio-gpu RESOURCE_FLUSH commands
+ * (the damage DRM sent to the device) since the previous call: their
+ * number (the first @max of them in @f), or -1 on a protocol error.
+ */
+struct flush { int x, y, w, h; };
+int oracle_flushes(struct flush *f, int max);
 /* Ask the host for the size of @fb's screen. */
 int oracle_geometry(const struct fb *fb, unsigned int *w, unsigned int *h);
 /* Ask the host to save @fb's screen as work/.../NAME.png. */
@@ -114,6 +121,12 @@ int oracle_save(const struct fb *fb, const char *name);
 struct fbtest {
 	const char *name;
 	int (*run)(void);
+	/*
+	 * Run only on a framebuffer whose id starts with this, or NULL: on
+	 * the others the test is not run and not in the plan (not skipped:
+	 * it is not reported at all).
+	 */
+	const char *only_on;
 };
 
 /* A test program: its tests and how to set it up. */
@@ -159,6 +172,13 @@ int sysfs_write(const char *path, const char *val);
  * such line, or -errno when /proc/meminfo cannot be read.
  */
 int meminfo_kb(const char *key, unsigned long long *kb);
+
+/*
+ * The largest vmalloc() area (flag "vmalloc", pages=N) in /proc/vmallocinfo,
+ * in bytes, into *@bytes: 0 or -errno. A shadow buffer is one vzalloc() of
+ * smem_len bytes; vmap()s (a GEM buffer's kernel mapping) do not count.
+ */
+int largest_vmalloc(unsigned long long *bytes);
 
 /* Colours that differ from each other and from black, for test patterns. */
 extern const uint32_t colours[];

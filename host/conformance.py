@@ -11,16 +11,17 @@ Markdown table: one row per test and display, one column per base and
 kernel. A cell is "pass", "FAIL" (a negative control's run fails there on
 purpose: the check counts the control, not the test), "HANG" (the guest
 stopped in the test, the boot timed out) or empty (not run).
-The per-boot properties (boot, exit status, kernel log, taint) are not
+The per-boot properties (exit status, kernel log, taint, lockdep) are not
 rows: every boot's are results of the check itself.
 """
 import os
 import re
 import sys
 
-BOOT_PROPERTIES = {"boot", "guest_finished", "guest_exit_status",
-                   "screen_oracle", "kernel_not_tainted", "kernel_log_clean",
-                   "no_timeout"}
+BOOT_PROPERTIES = {"guest_finished", "guest_exit_status", "screen_oracle",
+                   "kernel_not_tainted", "kernel_log_clean",
+                   "lockdep_still_on", "qemu_saw_no_guest_error"}
+REPORTED_TWICE = re.compile(r"^test_\d+_reported_once$")
 # kernel variant -> (column kind, row note)
 KINDS = {"base": ("stock", ""), "series": ("patched", ""),
          "base-debug": ("stock", "debug kernel"),
@@ -65,7 +66,8 @@ def main():
                 continue
             for line in lines:
                 m = RESULT.match(line)
-                if not m or m.group(4) in BOOT_PROPERTIES:
+                if not m or m.group(4) in BOOT_PROPERTIES or \
+                        REPORTED_TWICE.match(m.group(4)):
                     continue
                 kernel = m.group(2)
                 if kernel not in KINDS:

@@ -228,12 +228,12 @@ stack_tree() {
 }
 
 # kernel_args VARIANT: qemu.py options of a kernel variant's boots. The
-# debug kernels run on two virtual CPUs, and switch SLUB's own checks on
+# debug kernels run on two virtual CPUs, switch SLUB's own checks on
 # (red zones, poisoning, sanity checks, owner tracking), which SLUB_DEBUG
-# only builds in.
+# only builds in, and have lockdep, which must still be on at the end.
 kernel_args() {
 	case $1 in
-	debug|base-debug|bisect) echo "--smp 2 --append slub_debug=FZPU" ;;
+	debug|base-debug|bisect|mutant-debug) echo "--smp 2 --append slub_debug=FZPU --lockdep" ;;
 	esac
 }
 
