@@ -2,7 +2,11 @@
 #   make demo        fetch, build the patched kernel, boot it, draw a test card
 #   make check       every test on every base (what .ci/run runs)
 #   make matrix      the per-patch build matrix (not part of check: its time)
-#   make table       the conformance table of the last make check into README.md
+#   make mutants     each deliberate bug of bases/5.10/mutants/ against the
+#                    tests that should catch it (not part of check: two of
+#                    them are)
+#   make table       the conformance table of the last make check and the
+#                    mutants' table of the last make mutants into README.md
 #   make fetch       each base's tree + its submissions in work/BASE/linux
 #   make export      regenerate bases/BASE/patches from work/BASE/linux
 #                    (after committing there)
@@ -14,7 +18,7 @@
 #                    the download (make distclean removes all of work/)
 # fetch, export, submission and check work on every base (bases/*), or on
 # one: make fetch BASE=7.3. demo, bench and bisect-check use 5.10.
-.PHONY: demo check matrix table fetch export build initramfs submission bench bisect-check clean distclean
+.PHONY: demo check matrix mutants table fetch export build initramfs submission bench bisect-check clean distclean
 
 demo:
 	scripts/demo.sh
@@ -22,6 +26,8 @@ check:
 	scripts/check.sh
 matrix:
 	scripts/check.sh matrix
+mutants:
+	scripts/mutants.sh
 table:
 	scripts/readme-table.sh
 fetch:

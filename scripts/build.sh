@@ -57,6 +57,16 @@ debug|kmemleak)
 	patched_worktree "$src" "$(stack_tree)" "$BASEDIR"/patches-test/*.patch
 	frags="test $(if_base_has kunit) $variant" ;;
 base-debug) worktree_at "$src" base; frags="test debug" ;;
+# one deliberate bug (scripts/mutants.sh sets MUTANT, a file of
+# bases/$BASE/mutants/) on the stack as the series kernel has it, or as
+# the debug or kmemleak kernel has it
+mutant)
+	patched_worktree "$src" "$(stack_tree)"
+	frags=test
+	[ "${KUNIT_KERNEL:-series}" = series ] && frags="test $(if_base_has kunit)" ;;
+mutant-debug|mutant-kmemleak)
+	patched_worktree "$src" "$(stack_tree)" "$BASEDIR"/patches-test/*.patch
+	frags="test $(if_base_has kunit) ${variant#mutant-}" ;;
 # the debug kernel at a prefix of the series (scripts/bisect-boot.sh
 # checks the working copy out)
 bisect)     frags="test debug" ;;
@@ -77,7 +87,13 @@ bench-base)
 bench-series)
 	frags="test"
 	patched_worktree "$src" "$(stack_tree)" "$BASEDIR"/bench/series-*.patch ;;
-*) die "unknown variant '$variant' (base series debug kmemleak base-debug compile nodefio prefix-x86_64 prefix-modules prefix-i386 prefix-arm64 prefix-nommu bisect bench-base bench-series)" ;;
+*) die "unknown variant '$variant' (base series debug kmemleak base-debug compile nodefio prefix-x86_64 prefix-modules prefix-i386 prefix-arm64 prefix-nommu bisect bench-base bench-series mutant mutant-debug mutant-kmemleak)" ;;
+esac
+case $variant in
+mutant*)
+	[ -f "${MUTANT:-}" ] || die "variant $variant needs MUTANT, a file of bases/$BASE/mutants/"
+	git -C "$src" apply "$MUTANT" ||
+		die "the mutant ${MUTANT#$TOP/} does not apply to the stack in $src" ;;
 esac
 [ -d "$src" ] || die "no tree for $variant at $src"
 

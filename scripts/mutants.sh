@@ -1,0 +1,103 @@
+#!/bin/bash
+# Does each oracle see the bug it is there for? A mutant is one small
+# deliberate bug (bases/BASE/mutants/NAME.patch: test-only, never part of a
+# submission) on the stack that the series kernel, or the debug or kmemleak
+# kernel, is built from. Its header says what it breaks and which tests
+# should catch it:
+#
+#   Mutant: the flush drops every odd page from the list ...
+#   Kernel: series | debug | kmemleak
+#   Boot: DISPLAY GUEST-COMMAND...
+#
+# Each mutant is built (variant mutant, mutant-debug or mutant-kmemleak:
+# scripts/build.sh) and booted with its command. It is caught when at
+# least one result of that boot fails: a test, or a property of the boot
+# (the kernel log, taint). A mutant that every check passes survived: the
+# oracle it names is blind to it.
+#
+#   mutants.sh [NAME...]    every mutant of the base (make mutants), or those
+#
+# Prints one result per mutant, "ok mutants/NAME (caught by ...)" or "not
+# ok mutants/NAME (...)", and the table (mutant, what caught it, the
+# message) into work/BASE/mutants/table.md, which make table puts into
+# README.md (table-some.md when only some mutants were named).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+stop_on_signals
+
+dir=$BASEDIR/mutants
+[ -d "$dir" ] || die "base $BASE has no mutants (bases/$BASE/mutants/*.patch)"
+out=$WORK/mutants
+mkdir -p "$out" "$WORK/runs"
+[ -f "$WORK/initramfs.cpio.gz" ] || "$TOP/scripts/initramfs.sh" >&2 ||
+	die "no guest initramfs (scripts/initramfs.sh)"
+
+if [ $# -gt 0 ]; then
+	names=("$@")
+else
+	names=()
+	for f in "$dir"/*.patch; do names+=("$(basename "$f" .patch)"); done
+fi
+
+field() { sed -n "s/^$1: //p;/^\$/q" "$2"; }
+# md TEXT: TEXT for a Markdown table cell
+md() { sed 's/|/\\|/g' <<<"$1" | cut -c1-220; }
+
+table=$out/table.md.new
+{
+	echo "| mutant (bases/$BASE/mutants/) | kernel | caught by | what the check printed |"
+	echo "|---|---|---|---|"
+} >"$table"
+for name in "${names[@]}"; do
+	f=$dir/$name.patch
+	[ -f "$f" ] || die "no mutant $name (bases/$BASE/mutants/$name.patch)"
+	desc=$(field Mutant "$f") kernel=$(field Kernel "$f") cmd=$(field Boot "$f")
+	case $kernel in
+	series) variant=mutant ;;
+	debug|kmemleak) variant=mutant-$kernel ;;
+	*) die "$name: 'Kernel: $kernel' is not series, debug or kmemleak" ;;
+	esac
+	[ -n "$desc" ] && [ -n "$cmd" ] || die "$name: no 'Mutant:' or 'Boot:' line in its header"
+	say "mutant $name ($kernel kernel): $desc"
+	if ! MUTANT=$f "$TOP/scripts/build.sh" "$variant" >"$out/$name-build.log" 2>&1; then
+		echo "not ok mutants/$name (the mutant kernel does not build; log: ${out#$TOP/}/$name-build.log)"
+		tail -n 15 "$out/$name-build.log" >&2
+		echo "| $name: $(md "$desc") | $kernel | DOES NOT BUILD | |" >>"$table"
+		continue
+	fi
+	run=$WORK/runs/mutant-$name
+	rm -rf "$run"
+	read -r display guest <<<"$cmd"
+	# shellcheck disable=SC2086,SC2046
+	boot "$variant" "$display" "$run" --name "$name/" --timeout 600 \
+		$(kernel_args "$variant") -- $guest >"$out/$name-boot.log" 2>&1
+	# what failed; the guest's exit status only when no test did (a
+	# failed test makes it non-zero anyway)
+	caught=$(sed -n "s#^not ok $name/##p" "$run/results" 2>/dev/null)
+	grep -qvxE 'guest_exit_status|guest_finished|screen_oracle|kernel_not_tainted|kernel_log_clean|qemu_saw_no_guest_error|lockdep_still_on' <<<"$caught" &&
+		caught=$(grep -vx guest_exit_status <<<"$caught")
+	caught=$(echo $caught)
+	if [ ! -s "$run/results" ]; then
+		echo "not ok mutants/$name (the boot wrote no results; log: ${out#$TOP/}/$name-boot.log)"
+		tail -n 15 "$out/$name-boot.log" >&2
+		echo "| $name: $(md "$desc") | $kernel | NO RESULTS | |" >>"$table"
+		continue
+	fi
+	if [ -z "$caught" ]; then
+		echo "not ok mutants/$name (survived: every result of '$cmd' passed; the bug: $desc)"
+		echo "| $name: $(md "$desc") | $kernel | **SURVIVED** | |" >>"$table"
+		continue
+	fi
+	# the message: the failed test's own line, else the first kernel
+	# report or note that qemu.py printed
+	first=${caught%% *}
+	msg=$(grep -m1 "^# $first: " "$run/console.log" | sed "s/^# $first: //")
+	[ -n "$msg" ] || msg=$(grep -m1 -E '^    (kernel report|[^ ]+: )' "$out/$name-boot.log" | sed 's/^ *//')
+	echo "ok mutants/$name (caught by $caught: $(cut -c1-160 <<<"$msg"))"
+	echo "| $name: $(md "$desc") | $kernel | $caught | $(md "$msg") |" >>"$table"
+done
+# the README's table is of every mutant (make table); a few go elsewhere
+final=$out/table.md
+[ $# -gt 0 ] && final=$out/table-some.md
+mv "$table" "$final"
+cat "$final" >&2
