@@ -59,10 +59,20 @@ touched() {
 	done | sort -u
 }
 
-# warnings LOG: "file: message" of every warning and error in a build log.
+# warnings LOG: "file: message" of every warning and error in a build log,
+# once per time it was printed (a second identical warning counts): the
+# compiler's (file:line: warning|error:), objtool's (file.o: warning:
+# objtool: ...), modpost's and Kconfig's (WARNING: ...) and the linker's
+# (ld: warning: ...). Line numbers are dropped: they move. A header's
+# warning is printed again for every file that includes it: it counts
+# once, or a new file that includes an old header would add one.
 warnings() {
-	sed -nE 's#^(\.\./)*([^ :]+):[0-9]+(:[0-9]+)?: (warning|error): (.*)$#\2: \5#p' "$1" |
-		sort -u
+	sed -nE -e 's#^(\.\./)*([^ :]+):[0-9]+(:[0-9]+)?: (warning|error): (.*)$#\2: \5#p' \
+		-e 's#^(\.\./)*([^ :]+\.o): warning: (objtool: .*)$#\2: \3#p' \
+		-e 's#^(WARNING|ERROR): (modpost: .*)$#\2#p' \
+		-e 's#^WARNING: (unmet direct dependencies detected for .*)$#Kconfig: \1#p' \
+		-e 's#^(\S*ld(\.bfd)?): (warning: .*)$#ld: \3#p' "$1" |
+		awk '!($0 ~ /^[^:]*\.h: / && seen[$0]++)' | sort
 }
 
 # build_at REV CONFIG NAME [make variables]: build the configuration's
@@ -139,9 +149,11 @@ for cfg in $CONFIGS; do
 		{ echo "not ok matrix_${cfg}_base_builds"; tail -n 20 "$LOGS/build-$variant.log" >&2; exit 1; }
 done
 
+want=0 got=0
 for s in $SUBMISSIONS; do
 	n=0
 	last=$(git -C "$LINUX" rev-list --count "base..$s")
+	if [ $tips = 1 ]; then want=$((want + 1)); else want=$((want + last)); fi
 	for c in $(git -C "$LINUX" rev-list --reverse "base..$s"); do
 		n=$((n + 1))
 		[ $tips = 1 ] && [ $n -lt "$last" ] && continue
@@ -160,15 +172,26 @@ for s in $SUBMISSIONS; do
 		[ -s "$wdir/$s-$n.new" ] && rc=1
 		[ $rc = 0 ] || echo "$s patch $n ($subj): build failed or new warnings:" >&2
 		result $rc "$name" "$wdir/$s-$n.new"
+		got=$((got + 1))
 	done
 done
+# one result per patch (per submission with --tips), none dropped
+if [ $got = $want ]; then
+	echo "ok matrix_reported_every_patch ($got of $want)"
+else
+	echo "not ok matrix_reported_every_patch ($got results, want $want)"
+fi
 
 # The whole stack, once: every module links (modpost).
 git -C "$SRC" checkout -q --detach "$stack"
 rc=0
-"$TOP/scripts/build.sh" prefix-modules modules >/dev/null 2>&1 || rc=1
-warnings "$LOGS/build-prefix-modules.log" >"$wdir/modpost"
-grep -E 'ERROR:|undefined!' "$LOGS/build-prefix-modules.log" >>"$wdir/modpost" || true
+# vmlinux too: without its symbols, modpost skips the check of every
+# module's unresolved symbols ("Symbol info of vmlinux is missing")
+"$TOP/scripts/build.sh" prefix-modules vmlinux modules >/dev/null 2>&1 || rc=1
+# modpost's own complaints (section mismatches, undefined or missing
+# exports) fail it, not only its exit status
+grep -E '^(WARNING|ERROR): modpost: |undefined!' "$LOGS/build-prefix-modules.log" >"$wdir/modpost" || true
+[ -s "$wdir/modpost" ] && rc=1
 result $rc modules_link_and_pass_modpost "$wdir/modpost"
 
 # sparse on the x86_64 objects, base against the whole stack.

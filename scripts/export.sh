@@ -37,6 +37,8 @@ format() {
 	format_patches "$LINUX" "base..$s" "$dir" "$cover" --zero-commit
 	(cd "$dir" && ls [0-9]*.patch | grep -v '^0000-') >"$dir/series"
 	cp "$cover" "$dir/"
+	# what checkpatch says of each patch, kept as it is
+	[ ! -f "$PATCHES/$s/checkpatch.expected" ] || cp "$PATCHES/$s/checkpatch.expected" "$dir/"
 }
 
 # Before anything is written: every branch must be a complete one.

@@ -62,9 +62,13 @@ PLACEHOLDER_EMAIL="unsigned@invalid"
 BACKPORT_RE='^commit [0-9a-f]{40} upstream\.$'
 
 # checkpatch_check PATCH COVER [TYPE...]: checkpatch.pl --strict on PATCH.
-# Prints its messages; fails when it did not run, or when a message's
-# type is neither one of the TYPEs given nor named in the cover letter
-# COVER, where each remaining message must be explained.
+# Prints its messages; fails when it did not run, or when its messages are
+# not exactly those expected of this patch. A message of one of the TYPEs
+# given is expected on every patch; the others must be listed, per patch
+# and with their number, in checkpatch.expected beside COVER (lines
+# "NNNN TYPE COUNT", NNNN the patch's number in its file name), and each
+# type listed there must be explained in the cover letter COVER. A listed
+# message that checkpatch no longer prints fails too.
 checkpatch_check() {
 	local patch=$1 cover=$2 out t bad=0; shift 2
 	# In the tree, as a maintainer runs it: MAINTAINERS and git are read.
@@ -97,14 +101,31 @@ checkpatch_check() {
 			bad=1
 		fi
 	done
-	for t in $(sed -nE 's/^(ERROR|WARNING|CHECK):([A-Z_]+):.*/\2/p' <<<"$out" | sort -u); do
-		case " $* " in *" $t "*) continue ;; esac
-		[ "$t" = UNKNOWN_COMMIT_ID ] && continue
-		grep -qw "$t" "$cover" && continue
-		echo "${patch#$TOP/}: $t, not explained in ${cover#$TOP/}:"
-		grep -A2 -E "^(ERROR|WARNING|CHECK):$t:" <<<"$out" | sed 's/^/    /'
+	local expected num got want n
+	expected=$(dirname "$cover")/checkpatch.expected
+	num=$(basename "$patch" | cut -c1-4)
+	# TYPE COUNT of what checkpatch said, and of what is expected here
+	got=$(sed -nE 's/^(ERROR|WARNING|CHECK):([A-Z_]+):.*/\2/p' <<<"$out" |
+		grep -vxE "UNKNOWN_COMMIT_ID${*:+|$(tr ' ' '|' <<<"$*")}" |
+		sort | uniq -c | awk '{ print $2, $1 }')
+	want=$(awk -v n="$num" '$1 == n { print $2, $3 }' "$expected" 2>/dev/null | sort)
+	while read -r t n; do
+		[ -n "$t" ] || continue
+		if ! grep -qxF "$t $n" <<<"$want"; then
+			echo "${patch#$TOP/}: $n x $t, but ${expected#$TOP/} expects $(awk -v t="$t" '$1 == t { print $2 }' <<<"$want" | grep . || echo 0) on patch $num:"
+			grep -A2 -E "^(ERROR|WARNING|CHECK):$t:" <<<"$out" | sed 's/^/    /'
+			bad=1
+		elif ! grep -qw "$t" "$cover"; then
+			echo "${patch#$TOP/}: $t is expected on patch $num, but ${cover#$TOP/} does not explain it"
+			bad=1
+		fi
+	done <<<"$got"
+	while read -r t n; do
+		[ -n "$t" ] || continue
+		grep -q "^$t " <<<"$got" && continue
+		echo "${patch#$TOP/}: ${expected#$TOP/} expects $n x $t on patch $num, which checkpatch no longer reports: drop the line"
 		bad=1
-	done
+	done <<<"$want"
 	return $bad
 }
 
