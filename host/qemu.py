@@ -101,6 +101,7 @@ class Machine:
         self.oracle_errors = []
         self.nchecks = 0
         self.paused = 0.0       # seconds the VM stood still for requests
+        self.pause_start = 0.0  # when the current request stopped it
         self.timeout_why = None
         self.saved = []
         self.proc = None
@@ -118,6 +119,11 @@ class Machine:
                   f"{' '.join(a.append)} -- {guest}")
         return [
             "qemu-system-x86_64", "-machine", "pc",
+            # No ACPI PCI hotplug (no test plugs a device): its AML,
+            # which the guest interprets at boot, took 4-6 s of a debug
+            # kernel's boot under TCG.
+            "-global", "PIIX4_PM.acpi-pci-hotplug-with-bridge-support=off",
+            "-global", "PIIX4_PM.acpi-root-pci-hotplug=off",
             "-accel", "tcg,thread=multi" if a.smp > 1 else "tcg",
             "-smp", str(a.smp), "-m", str(a.memory), "-nodefaults", "-no-reboot", "-S",
             "-display", "none", "-vga", "none", *devs,
@@ -214,6 +220,12 @@ class Machine:
                 rects = flush_rects(text[:cut].splitlines())
                 return " ".join(["FLUSHES", str(len(rects))] +
                                 [f"{x},{y},{w},{h}" for x, y, w, h in rects])
+            if verb == "PAUSED" and len(words) == 1:
+                # host time the VM was paused for the oracle, this
+                # request included up to now (the guest's timings do
+                # not see it)
+                now = time.monotonic() - self.pause_start
+                return f"PAUSED {(self.paused + now) * 1000:.3f}"
             if verb == "GEOM" and len(words) == 2:
                 d = self.display(words[1])
                 dump = os.path.join(self.sockdir, "screen.ppm")
@@ -251,7 +263,7 @@ class Machine:
                     line = line.decode(errors="replace").strip()
                     if not line:
                         continue
-                    t0 = time.monotonic()
+                    t0 = self.pause_start = time.monotonic()
                     with self.qmp_lock:
                         self.qmp.execute("stop")
                     try:
@@ -380,8 +392,6 @@ class Machine:
             lines = f.read().splitlines()
         name = self.args.name
         con = Console(lines)
-        plan, exit_status, tainted = con.plan, con.exit_status, con.tainted
-        debug_locks = con.debug_locks
         reports = kernel_reports(lines)
         notes = []
 
@@ -391,19 +401,19 @@ class Machine:
             out.append((False, name + f"test_{n}_reported_once"))
             notes.append(f"the guest reported test {n} more than once "
                          "(KTAP numbers must be unique; the last one counted)")
-        if plan is None and self.args.guest_ktap:
+        if con.plan is None and self.args.guest_ktap:
             out.append((False, name + "guest_reported_a_plan"))
 
-        finished = exit_status is not None
+        finished = con.exit_status is not None
         out.append((finished, name + "guest_finished"))
         if not finished:
             why = (f"interrupted by {interrupted}" if interrupted else
                    self.timeout_why if timed_out
                    else f"QEMU ended (status {self.proc.returncode}) first")
             notes.append(f"the guest never printed 'fbtest-init: exit status': {why}")
-        out.append((exit_status == 0, name + "guest_exit_status"))
-        if finished and exit_status != 0:
-            notes.append(f"the guest command exited with status {exit_status}")
+        out.append((con.exit_status == 0, name + "guest_exit_status"))
+        if finished and con.exit_status != 0:
+            notes.append(f"the guest command exited with status {con.exit_status}")
 
         out.append((not self.oracle_errors, name + "screen_oracle"))
         for e in self.oracle_errors[:5]:
@@ -413,12 +423,12 @@ class Machine:
                          "screen oracle errors")
 
         taint_ok = False
-        if tainted is None:
+        if con.tainted is None:
             notes.append("no taint report from the guest ('fbtest-init: tainted N')")
-        elif not tainted.isdigit():
-            notes.append(f"taint flags unreadable: {tainted!r}")
+        elif not con.tainted.isdigit():
+            notes.append(f"taint flags unreadable: {con.tainted!r}")
         else:
-            value = int(tainted)
+            value = int(con.tainted)
             taint_ok = value & ~TAINT_ALLOWED == 0
             if not taint_ok:
                 notes.append(f"kernel tainted: {value} = {decode_taint(value)}")
@@ -439,14 +449,14 @@ class Machine:
                          f"{self.qemu_trace}")
 
         if self.args.lockdep:
-            on = debug_locks == "1"
+            on = con.debug_locks == "1"
             out.append((on, name + "lockdep_still_on"))
-            if debug_locks is None:
+            if con.debug_locks is None:
                 notes.append("no 'fbtest-init: debug_locks N' line: "
                              "a kernel without lockdep (CONFIG_PROVE_LOCKING)?")
             elif not on:
                 notes.append(f"lockdep turned itself off during the boot "
-                             f"(debug_locks {debug_locks}): its first "
+                             f"(debug_locks {con.debug_locks}): its first "
                              "report is above, or it ran out of entries")
 
         with open(self.results, "w") as f:
