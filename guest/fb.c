@@ -557,6 +557,16 @@ int oracle_flushes(struct flush *f, int max)
 	return n;
 }
 
+int oracle_paused(double *ms)
+{
+	char ans[256];
+
+	if (oracle_ask("PAUSED", ans, sizeof(ans)) ||
+	    sscanf(ans, "PAUSED %lf", ms) != 1)
+		return -1;
+	return 0;
+}
+
 /* --- KTAP --- */
 
 static int ktap_n;
@@ -750,6 +760,15 @@ int fbtest_main(int argc, char **argv, const struct fbtest_suite *suite)
 	int i, first, failed = 0, err, n;
 	unsigned int t;
 
+	if (argc == 3 && !strcmp(argv[1], "--list")) {
+		for (t = 0; t < suite->ntests; t++) {
+			const char *only = suite->tests[t].only_on;
+
+			if (!only || !strncmp(argv[2], only, strlen(only)))
+				printf("%s\n", suite->tests[t].name);
+		}
+		return 0;
+	}
 	for (first = 1; first < argc && !strncmp(argv[first], "--", 2); first++) {
 		if (!suite->option || suite->option(argv[first])) {
 			fprintf(stderr, "%s: unknown option '%s'\n", argv[0],

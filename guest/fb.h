@@ -112,6 +112,14 @@ double oracle_wait(const struct fb *fb, const struct scene *s, double t0,
  */
 struct flush { int x, y, w, h; };
 int oracle_flushes(struct flush *f, int max);
+/*
+ * Ask the host how long it has kept the VM paused for this oracle so far,
+ * host time in ms, up to its answer to this request: the difference of
+ * two answers is the host time that the looks between them took, which
+ * guest time does not see (plus one QMP round trip, under 1 ms).
+ * Returns 0, or -1 on a protocol error.
+ */
+int oracle_paused(double *ms);
 /* Ask the host for the size of @fb's screen. */
 int oracle_geometry(const struct fb *fb, unsigned int *w, unsigned int *h);
 /* Ask the host to save @fb's screen as work/.../NAME.png. */
@@ -151,6 +159,10 @@ struct fbtest_suite {
  * on the command line (all when none) in table order, as KTAP, after
  * opening the oracle and the setup. Returns the exit status: 0 when all
  * passed, 1 when one failed, 2 for an unknown name or option.
+ * "--list ID" prints, one per line and in that order, the tests that run
+ * on a framebuffer whose id is ID (or starts with it, e.g. "virtio"),
+ * without touching a device: the host's scripts ask the program instead
+ * of keeping a list of their own.
  */
 int fbtest_main(int argc, char **argv, const struct fbtest_suite *suite);
 

@@ -18,9 +18,8 @@ import os
 import re
 import sys
 
-BOOT_PROPERTIES = {"guest_finished", "guest_exit_status", "screen_oracle",
-                   "kernel_not_tainted", "kernel_log_clean",
-                   "lockdep_still_on", "qemu_saw_no_guest_error"}
+from ktap import BOOT_PROPERTIES
+
 REPORTED_TWICE = re.compile(r"^test_\d+_reported_once$")
 # kernel variant -> (column kind, row note)
 KINDS = {"base": ("stock", ""), "series": ("patched", ""),

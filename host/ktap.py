@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """What a boot's console says of its tests: the guest's KTAP plan and
 results, and the lines guest/init prints at the end (exit status, taint,
-lockdep's switch). Self-test: python3 ktap.py.
+lockdep's switch). Self-test: python3 ktap.py; the names of the boot's
+properties: python3 ktap.py --boot-properties.
 """
 import re
 import sys
@@ -13,6 +14,17 @@ TAINTED = re.compile(r"^fbtest-init: tainted (\S+)$")
 # lockdep's own switch at the end of the boot (guest/init, when the kernel
 # has /proc/lockdep_stats): 0 means it turned itself off after a report.
 DEBUG_LOCKS = re.compile(r"^fbtest-init: debug_locks (\S+)$")
+
+
+# What qemu.py records of every boot beside the guest's own tests, in the
+# order it writes them: a property of the boot, not a test (the
+# conformance table leaves them out, make mutants counts a mutant caught
+# by one of them only when no test caught it). "python3 ktap.py
+# --boot-properties" prints them for the shell scripts.
+BOOT_PROPERTIES = ("guest_reported_a_plan", "guest_finished",
+                   "guest_exit_status", "screen_oracle", "kernel_not_tainted",
+                   "kernel_log_clean", "qemu_saw_no_guest_error",
+                   "lockdep_still_on")
 
 
 class Console:
@@ -68,4 +80,7 @@ def self_test():
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--boot-properties"]:
+        print("\n".join(BOOT_PROPERTIES))
+        sys.exit(0)
     sys.exit(1 if self_test() else 0)

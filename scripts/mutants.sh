@@ -43,6 +43,9 @@ field() { sed -n "s/^$1: //p;/^\$/q" "$2"; }
 # md TEXT: TEXT for a Markdown table cell
 md() { sed 's/|/\\|/g' <<<"$1" | cut -c1-220; }
 
+# the results of every boot that are not a test (host/ktap.py)
+BOOT_PROPERTIES=$(/usr/bin/python3 "$TOP/host/ktap.py" --boot-properties) ||
+	die "host/ktap.py --boot-properties failed"
 table=$out/table.md.new
 {
 	echo "| mutant (bases/$BASE/mutants/) | kernel | caught by | what the check printed |"
@@ -74,7 +77,7 @@ for name in "${names[@]}"; do
 	# what failed; the guest's exit status only when no test did (a
 	# failed test makes it non-zero anyway)
 	caught=$(sed -n "s#^not ok $name/##p" "$run/results" 2>/dev/null)
-	grep -qvxE 'guest_exit_status|guest_finished|screen_oracle|kernel_not_tainted|kernel_log_clean|qemu_saw_no_guest_error|lockdep_still_on' <<<"$caught" &&
+	grep -qvxF "$BOOT_PROPERTIES" <<<"$caught" &&
 		caught=$(grep -vx guest_exit_status <<<"$caught")
 	caught=$(echo $caught)
 	if [ ! -s "$run/results" ]; then
