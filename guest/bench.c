@@ -16,40 +16,54 @@
  *   direct  the series, fbdev_force_shadow=N: userspace maps the GEM pages
  *   shadow  the series booted with drm_kms_helper.fbdev_force_shadow=1
  * SORT (0 or 1) is an ordering to measure the write cost with; --reps
- * (default 7) is the runs per point, --frames (default 7) the runs of the
+ * (default 5) is the runs per point, --frames (default 5) the runs of the
  * screen timings, --quick fewer points (for trying the program out).
  *
- * Prints, for host/bench_report.py (every value a median's input):
+ * Prints, for host/bench_report.py (each value one run; the report takes
+ * medians per boot, then the median and spread of those over the boots):
  *
- *   BENCH mode MODE - - - -
- *   BENCH memory - SMEM_LEN - VMALLOC_USED LARGEST_VMALLOC     (bytes)
- *   BENCH dirty SORT N REP US_PER_PAGE FLUSH_MS
- *   BENCH floor - N REP US_PER_PAGE -
- *   BENCH fullframe SORT DELAY_MS REP MS WRITE_MS
- *   BENCH latency SORT DELAY_MS REP MS -
- *   BENCH done - - - - -
+ *   BENCH mode MODE
+ *   BENCH memory SMEM_LEN VMALLOC_USED LARGEST_VMALLOC          (bytes)
+ *   BENCH dirty SORT ORDER N REP US_PER_PAGE FLUSH_MS
+ *   BENCH floor ORDER N REP US_PER_PAGE
+ *   BENCH fullframe SORT DELAY_MS REP WRITE_MS FSYNC_MS SHOWN_MS PAUSED_MS LOOKS
+ *   BENCH onelook SORT DELAY_MS TRIAL AT_MS SHOWN WRITE_MS FSYNC_MS
+ *   BENCH latency SORT DELAY_MS REP SHOWN_MS PAUSED_MS LOOKS
+ *   BENCH done
  *
- * dirty: one byte written to each of pages [0, N), ascending, within one
- * flush period (the delay raised to 20 s), then fsync() (the flush:
- * write-protect + the deferred_io callback) timed on its own, both at
- * nice -20 (see main()); after each flush the program idles IDLE_MS, so
- * that DRM's damage copy, which the callback only queues, is not timed in
- * the next loop.
- * floor: the same writes to a shared memfd mapping mapped anew.
- * fullframe: every pixel written with a new colour (WRITE_MS), then t0,
- * fsync(), and looks at the screen until it shows the whole frame: MS is
- * the guest time from t0 to the answer of the look that saw it. Once at
- * the delay the kernel booted with (DRM's HZ/20: the timer also flushes
- * during the writing, fsync() flushes the rest), once at 20 s (fsync()
- * flushes the whole frame).
- * latency: a stripe of 8 lines written from t0, then looks until it shows,
- * at the boot delay.
- * fullframe and latency use the ordering the kernel booted with. The VM
- * is paused while the host takes and compares a screendump, so guest time
- * stands still during a look: MS excludes the comparing (and whatever
- * QEMU's own threads do meanwhile, such as the virtio-gpu transfer to the
- * host's surface), and is at most one look interval (LOOK_MS) plus one
- * request late.
+ * dirty: one byte written to each of N pages within one flush period (the
+ * delay raised to 20 s), in ORDER: asc (pages 0..N-1, a frame copy's
+ * order and the worst case of a list sorted by insertion), desc (N-1..0)
+ * or rand (a fixed random permutation of 0..N-1); US_PER_PAGE is the
+ * loop's time per page. Then fsync() (the flush: write-protect + the
+ * deferred_io callback) timed on its own (FLUSH_MS), both at nice -20
+ * (see main()); after each flush the program idles IDLE_MS, so that
+ * DRM's damage copy, which the callback only queues, is not timed in the
+ * next loop. Every N in ascending order; 4096 and all pages in the other
+ * two orders too (the slope between them is the per-page cost without
+ * the fixed costs).
+ * floor: the same loops on a shared memfd mapping mapped anew (one minor
+ * fault per page, no deferred I/O).
+ * fullframe: from t0, just before the first write: every pixel written
+ * with a new colour (WRITE_MS after t0), fsync() (FSYNC_MS, its own
+ * time), then looks at the screen every LOOK_MS until it shows the whole
+ * frame. SHOWN_MS is the guest time from t0 to the answer of the look
+ * that saw it. The VM is paused while the host takes and compares a
+ * screendump, and guest time stands still then: whatever QEMU's own
+ * threads do meanwhile (the virtio-gpu transfer to its surface, say) is
+ * not in SHOWN_MS. PAUSED_MS is the host time of those pauses between t0
+ * and the answer (LOOKS looks): SHOWN_MS is a lower bound of the time to
+ * the screen, SHOWN_MS + PAUSED_MS an upper one. Once at the delay the
+ * kernel booted with (DRM's HZ/20: the timer also flushes during the
+ * writing, fsync() flushes the rest), once at 20 s (fsync() flushes the
+ * whole frame).
+ * onelook: the same full frame without the looks' pauses, bisected over
+ * TRIALS frames with one look each (onelook()): the time from fsync()'s
+ * return to the screen is between the largest AT_MS not SHOWN (0) and the
+ * smallest SHOWN (1).
+ * latency: a stripe of 8 lines written from t0, then looks until it
+ * shows, at the boot delay; the same bounds.
+ * fullframe and latency use the ordering the kernel booted with.
  *
  * Anything that makes the numbers mean something else (a missing knob, a
  * knob that does not take, a mode the kernel is not in, an oracle error, a
@@ -223,8 +237,8 @@ static void check_mode(void)
 	}
 	if ((errno = -largest_vmalloc(&big)))
 		die("/proc/vmallocinfo: %s", strerror(errno));
-	printf("BENCH mode %s - - - -\n", mode);
-	printf("BENCH memory - %zu - %llu %llu\n", fb.len, used, big);
+	printf("BENCH mode %s\n", mode);
+	printf("BENCH memory %zu %llu %llu\n", fb.len, used, big);
 	diag("%s: %ux%u, %zu pages, smem_len %zu; VmallocUsed %llu bytes, largest vmalloc area %llu bytes",
 	     fb.id, fb.var.xres, fb.var.yres, fb.len / PAGE, fb.len, used, big);
 	if (want_shadow && big < fb.len)
@@ -247,15 +261,65 @@ static void flush(void)
 		die("fsync(/dev/fb0): %s", strerror(errno));
 }
 
-/* One byte into each of pages [0, n), ascending, as a frame copy does. */
-static double dirty(uint8_t *mem, size_t n, uint8_t v)
-{
-	double t0 = now_ms();
-	size_t i;
+enum order { ASC, DESC, RAND };
+static const char *const order_name[] = { "asc", "desc", "rand" };
 
+/* A point of the write-cost measurement: N pages in an order. */
+struct point {
+	enum order order;
+	size_t n;
+	size_t *perm;	/* RAND: a permutation of [0, n) */
+};
+
+/* A fixed permutation of [0, n) (Fisher-Yates, the same in every boot). */
+static size_t *permutation(size_t n)
+{
+	size_t *p = malloc(n * sizeof(*p)), i, j, t;
+	unsigned long long x = 88172645463325252ULL;
+
+	if (!p)
+		die("no memory for a permutation of %zu pages", n);
 	for (i = 0; i < n; i++)
-		((volatile uint8_t *)mem)[i * PAGE] = v;
+		p[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;	/* xorshift64 */
+		j = x % (i + 1);
+		t = p[i], p[i] = p[j], p[j] = t;
+	}
+	return p;
+}
+
+/* One byte into each page of @pt, in its order: us per page. */
+static double dirty(uint8_t *mem, const struct point *pt, uint8_t v)
+{
+	volatile uint8_t *m = mem;
+	size_t i, n = pt->n;
+	double t0 = now_ms();
+
+	switch (pt->order) {
+	case ASC:
+		for (i = 0; i < n; i++)
+			m[i * PAGE] = v;
+		break;
+	case DESC:
+		for (i = n; i-- > 0;)
+			m[i * PAGE] = v;
+		break;
+	case RAND:
+		for (i = 0; i < n; i++)
+			m[pt->perm[i] * PAGE] = v;
+		break;
+	}
 	return (now_ms() - t0) * 1000.0 / n;
+}
+
+static double paused_ms(void)
+{
+	double ms;
+
+	if (oracle_paused(&ms))
+		die("screen oracle: no answer to PAUSED");
+	return ms;
 }
 
 /*
@@ -264,7 +328,8 @@ static double dirty(uint8_t *mem, size_t n, uint8_t v)
  * guest ran while its request was on the way counts, the host's looking
  * does not). Dies on an oracle error or a timeout.
  */
-static double shown_after(const struct scene *s, double t0, const char *what)
+static double shown_after(const struct scene *s, double t0, const char *what,
+			  int *nlooks)
 {
 	char why[256];
 	int r, looks = 0;
@@ -274,8 +339,11 @@ static double shown_after(const struct scene *s, double t0, const char *what)
 		looks++;
 		if (r < 0)
 			die("screen oracle: %s (%s)", why, what);
-		if (r > 0)
+		if (r > 0) {
+			if (nlooks)
+				*nlooks = looks;
 			return now_ms() - t0;
+		}
 		if (now_ms() - t0 > SHOW_MS)
 			die("%s not on screen %d ms after it was written (%d looks): %s",
 			    what, SHOW_MS, looks, why);
@@ -283,19 +351,70 @@ static double shown_after(const struct scene *s, double t0, const char *what)
 	}
 }
 
+/*
+ * The time from fsync()'s return to the screen when no look pauses the
+ * VM: each of TRIALS frames is written and fsync()ed, then the guest (and
+ * QEMU, which is never stopped meanwhile) runs on for AT ms, and the host
+ * looks once. A frame shown then was on screen AT ms after fsync()
+ * returned; one not shown was not, in a run whose host work no pause hid.
+ * AT is bisected between 0 and @hi (doubled while a frame is not shown at
+ * @hi), so that the bracket [lo, hi] closes around the time. Timed from
+ * fsync()'s return, not from the first write: the writing varies by more
+ * than the bisection would resolve.
+ * Prints "BENCH onelook SORT DELAY_MS TRIAL AT_MS SHOWN WRITE_MS FSYNC_MS".
+ */
+#define TRIALS	8
+static void onelook(struct scene *s, int sort, unsigned int delay, double hi,
+		    const uint32_t *colours, size_t ncolours)
+{
+	double lo = 0, t0, t1, wrote, synced, at;
+	char why[256];
+	int trial, r;
+
+	for (trial = 0; trial < TRIALS; trial++) {
+		s->bg = colours[(trial + 3) % ncolours];
+		t0 = now_ms();
+		fb_draw(&fb, s);
+		wrote = now_ms() - t0;
+		flush();
+		t1 = now_ms();
+		synced = t1 - t0 - wrote;
+		at = trial ? (lo + hi) / 2 : hi;
+		if (at > 0)
+			sleep_ms(at);
+		at = now_ms() - t1;	/* when the look is, at the earliest */
+		r = oracle_check(&fb, s, why, sizeof(why));
+		if (r < 0)
+			die("screen oracle: %s (a full frame, one look)", why);
+		printf("BENCH onelook %d %u %d %.3f %d %.3f %.3f\n", sort, delay,
+		       trial, at, r, wrote, synced);
+		if (r)
+			hi = at;
+		else if (at >= hi)
+			lo = at, hi *= 2;	/* not yet at hi: look later */
+		else
+			lo = at;
+		/* the frame on screen, and DRM idle, before the next one */
+		shown_after(s, now_ms(), "a full frame after one look", NULL);
+		sleep_ms(IDLE_MS);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const size_t all_ns[] = { 1, 16, 64, 256, 1024, 2048, 4096, 0 };
-	static const size_t quick_ns[] = { 256, 0 };
+	static const size_t quick_ns[] = { 256, 4096, 0 };
 	static const uint32_t frame_colours[] = {
 		0xff0000, 0x00ff00, 0x0000ff, 0xffff00, 0xff00ff, 0x00ffff,
 		0xffffff, 0x808080,
 	};
 	const size_t *ns = all_ns;
 	size_t nns = sizeof(all_ns) / sizeof(all_ns[0]);
-	int reps = 7, frames = 7, a, rep, sort0;
+	int reps = 5, frames = 5, a, rep, sort0;
 	unsigned int delay0;
-	size_t npages, k;
+	struct point pts[16];
+	size_t npages, npts = 0, k;
+	enum order o;
 	uint8_t *floor;
 	int memfd;
 
@@ -305,7 +424,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[a], "--frames") && a + 1 < argc)
 			frames = atoi(argv[++a]);
 		else if (!strcmp(argv[a], "--quick"))
-			ns = quick_ns, nns = 2;
+			ns = quick_ns, nns = 3;
 		else
 			die("unknown option %s", argv[a]);
 	}
@@ -327,6 +446,17 @@ int main(int argc, char **argv)
 	diag("%s: boot delay %u ms, boot ordering %s", mode, delay0,
 	     sort0 ? "sorted" : "unsorted");
 
+	/* Every N ascending; the slope's two ends in the other orders. */
+	for (k = 0; k < nns; k++)
+		pts[npts++] = (struct point){ ASC, ns[k] ? ns[k] : npages, NULL };
+	for (o = DESC; o <= RAND; o++) {
+		pts[npts++] = (struct point){ o, npages < 4096 ? npages / 2 : 4096, NULL };
+		pts[npts++] = (struct point){ o, npages, NULL };
+	}
+	for (k = 0; k < npts; k++)
+		if (pts[k].order == RAND)
+			pts[k].perm = permutation(pts[k].n);
+
 	/*
 	 * 1, 2: the write cost per page, and the flush. At nice -20: the
 	 * flush work runs in a kworker, and fsync() waits for it; with one
@@ -341,22 +471,22 @@ int main(int argc, char **argv)
 		int sort = argv[a][0] == '1';
 
 		set_sort(sort);
-		dirty(fb.mem, npages, 1);	/* map every page once */
+		dirty(fb.mem, &pts[nns - 1], 1);	/* map every page once */
 		flush();
 		sleep_ms(IDLE_MS);
 		/*
-		 * Round by round over every N, rather than all runs of one N
-		 * in a row: a busy stretch of the host then spreads over the
-		 * points instead of landing on one of them.
+		 * Round by round over every point, rather than all runs of
+		 * one point in a row: a busy stretch of the host then
+		 * spreads over the points instead of landing on one of them.
 		 */
 		for (rep = 0; rep < reps; rep++) {
-			for (k = 0; k < nns; k++) {
-				size_t n = ns[k] ? ns[k] : npages;
-				double us = dirty(fb.mem, n, rep), t0 = now_ms();
+			for (k = 0; k < npts; k++) {
+				double us = dirty(fb.mem, &pts[k], rep), t0 = now_ms();
 
 				flush();	/* write-protect + callback */
-				printf("BENCH dirty %d %zu %d %.3f %.3f\n", sort, n,
-				       rep, us, now_ms() - t0);
+				printf("BENCH dirty %d %s %zu %d %.3f %.3f\n", sort,
+				       order_name[pts[k].order], pts[k].n, rep, us,
+				       now_ms() - t0);
 				/*
 				 * DRM's callback only queues its damage copy,
 				 * which then runs on the one vCPU: let it end
@@ -373,24 +503,25 @@ int main(int argc, char **argv)
 	 * pages exist but are not mapped. The test kernel has no madvise()
 	 * (tinyconfig), so each run maps the memfd anew instead of
 	 * MADV_DONTNEED: the same state, pages in the page cache, no PTEs.
+	 * The first run only fills the page cache.
 	 */
 	memfd = memfd_create("floor", 0);
 	if (memfd < 0 || ftruncate(memfd, fb.len))
 		die("memfd of %zu bytes: %s", fb.len, strerror(errno));
-	for (k = 0; k <= nns; k++) {
-		size_t n = k && ns[k - 1] ? ns[k - 1] : npages;
-
-		for (rep = 0; rep < (k ? reps : 1); rep++) {
+	for (rep = -1; rep < reps; rep++) {
+		for (k = 0; k < npts; k++) {
 			double us;
 
 			floor = mmap(NULL, fb.len, PROT_READ | PROT_WRITE,
 				     MAP_SHARED, memfd, 0);
 			if (floor == MAP_FAILED)
 				die("mmap of the memfd: %s", strerror(errno));
-			us = dirty(floor, n, rep);
+			us = dirty(floor, rep < 0 ? &pts[nns - 1] : &pts[k], rep);
 			munmap(floor, fb.len);
-			if (k)	/* k == 0 only fills the page cache */
-				printf("BENCH floor - %zu %d %.3f -\n", n, rep, us);
+			if (rep < 0)
+				break;
+			printf("BENCH floor %s %zu %d %.3f\n",
+			       order_name[pts[k].order], pts[k].n, rep, us);
 		}
 	}
 	close(memfd);
@@ -404,13 +535,13 @@ int main(int argc, char **argv)
 		struct scene s = { .bg = 0x000000 };
 		size_t ncolours = sizeof(frame_colours) / sizeof(frame_colours[0]);
 		unsigned int delay;
-		double t0, wrote;
-		int d;
+		double t0, p0, wrote, synced, shown;
+		int d, looks;
 
 		/* Start from a known screen, with nothing pending. */
 		fb_draw(&fb, &s);
 		flush();
-		shown_after(&s, now_ms(), "the first frame");
+		shown_after(&s, now_ms(), "the first frame", NULL);
 		sleep_ms(IDLE_MS);
 		/*
 		 * At the boot delay the timer flushes during the writing too
@@ -418,20 +549,27 @@ int main(int argc, char **argv)
 		 * rest is left to fsync(). At 20 s, fsync() flushes it all.
 		 */
 		for (d = 0; d < 2; d++) {
+			double most = 1;	/* ms after fsync() */
+
 			set_delay(d ? 20000 : delay0);
 			delay = get_delay();
 			for (rep = 0; rep < frames; rep++) {
 				s.bg = frame_colours[(d * frames + rep) % ncolours];
+				p0 = paused_ms();
 				t0 = now_ms();
 				fb_draw(&fb, &s);	/* every pixel, every page */
 				wrote = now_ms() - t0;
-				t0 = now_ms();
 				flush();
-				printf("BENCH fullframe %d %u %d %.3f %.3f\n", sort0,
-				       delay, rep, shown_after(&s, t0, "a full frame"),
-				       wrote);
+				synced = now_ms() - t0 - wrote;
+				shown = shown_after(&s, t0, "a full frame", &looks);
+				printf("BENCH fullframe %d %u %d %.3f %.3f %.3f %.3f %d\n",
+				       sort0, delay, rep, wrote, synced, shown,
+				       paused_ms() - p0, looks);
+				if (shown - wrote - synced > most)
+					most = shown - wrote - synced;
 				sleep_ms(IDLE_MS);
 			}
+			onelook(&s, sort0, delay, most, frame_colours, ncolours);
 		}
 		set_delay(delay0);
 		delay = get_delay();
@@ -443,14 +581,18 @@ int main(int argc, char **argv)
 			s.r[0].rgb = rep % 2 ? 0x000000 : 0xffffff;
 			if (s.r[0].rgb == s.bg)
 				s.r[0].rgb = 0x404040;
+			p0 = paused_ms();
 			t0 = now_ms();
 			fb_fill(&fb, &s.r[0]);
-			printf("BENCH latency %d %u %d %.3f -\n", sort0, delay, rep,
-			       shown_after(&s, t0, "a stripe"));
+			shown = shown_after(&s, t0, "a stripe", &looks);
+			printf("BENCH latency %d %u %d %.3f %.3f %d\n", sort0, delay,
+			       rep, shown, paused_ms() - p0, looks);
 			sleep_ms(IDLE_MS);
 		}
 	}
-	printf("BENCH done - - - - -\n");
+	printf("BENCH done\n");
+	for (k = 0; k < npts; k++)
+		free(pts[k].perm);
 	fb_close(&fb);
 	return 0;
 }

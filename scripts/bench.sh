@@ -1,19 +1,26 @@
 #!/bin/bash
 # The benchmark (make bench; not part of make check): the base and the
 # patched kernel, both with the bench-only knobs of bench/, on a 3840x2160
-# virtio-gpu framebuffer, measured in one invocation and three boots:
+# virtio-gpu framebuffer, in one invocation. Three modes:
 #
 #   base    bench-base: the pristine kernel (a shadow buffer, always sorted)
 #   direct  bench-series: DRM's fbdev maps the GEM pages (unsorted, sorted)
 #   shadow  bench-series booted with drm_kms_helper.fbdev_force_shadow=1:
 #           the old vmalloc shadow + copy (unsorted, sorted)
 #
-# guest/bench.c measures, host/bench_report.py summarises: markdown tables
-# and the ratios on stdout (also work/bench/bench.txt), work/bench/bench.csv
-# and work/bench/bench.png (gnuplot). Any failure (a boot, a missing knob,
-# the screen oracle, a missing result) stops the run with an error.
+# Each mode boots BENCH_BOOTS times (default 3), interleaved (base, direct,
+# shadow, base, direct, shadow, ...), so that a drift of the host spreads
+# over the modes instead of landing on one. guest/bench.c measures,
+# host/bench_report.py summarises: per boot the median of its runs, then
+# the median of those and their spread (min-max) between the boots, as
+# markdown in work/5.10/bench/bench.md (also on stdout), which make bench
+# puts into README.md (scripts/readme-table.sh bench): every figure the
+# README states comes from that file. Also bench.csv and bench.png
+# (gnuplot). Any failure (a boot, a missing knob, the screen oracle, a
+# missing result) stops the run with an error.
 #
 # Environment:
+#   BENCH_BOOTS=N      boots per mode (default 3; at least 2 for a spread)
 #   BENCH_NO_BUILD=1   skip scripts/fetch.sh and scripts/build.sh: use the
 #                      bench-base and bench-series kernels already built in
 #                      work/bench-*/build (no kernel build, not even a make
@@ -21,6 +28,7 @@
 #   BENCH_GUEST_OPTS   options for the guest program before its arguments,
 #                      e.g. "--quick --reps 2 --frames 2" to try the
 #                      pipeline out in a minute (the numbers then mean little)
+#   BENCH_NO_README=1  leave README.md as it is
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 stop_on_signals
@@ -41,30 +49,35 @@ else
 fi
 "$TOP/scripts/initramfs.sh"
 out=$WORK/bench
-rm -rf "$out/base" "$out/direct" "$out/shadow" "$out/series" \
-	"$out/bench.txt" "$out/bench.csv" "$out/bench.png" "$out/bench.dat"
+boots=${BENCH_BOOTS:-3}
+[[ $boots =~ ^[1-9][0-9]*$ ]] || die "BENCH_BOOTS must be a number of boots, not '$boots'"
+rm -rf "$out"
 mkdir -p "$out"
 
-# bench_boot MODE VARIANT [qemu.py options...]: one boot, MODE's results in
-# work/bench/MODE; the guest gets MODE and the orderings to measure.
+# bench_boot MODE I VARIANT [qemu.py options...]: boot I of MODE, its
+# console in work/5.10/bench/MODE-I; the guest gets MODE and the
+# orderings to measure.
 bench_boot() {
-	local mode=$1 variant=$2 sorts; shift 2
+	local mode=$1 i=$2 variant=$3 sorts; shift 3
 	case $mode in base) sorts="1" ;; *) sorts="0 1" ;; esac
-	say "benchmark: $mode ($variant $*), orderings: $sorts"
+	say "benchmark: boot $i of $boots, $mode ($variant $*), orderings: $sorts"
 	# shellcheck disable=SC2086 # BENCH_GUEST_OPTS and sorts are word lists
-	boot "$variant" virtio "$out/$mode" --xres 3840 --yres 2160 \
-		--memory 1024 --no-guest-ktap --timeout 1800 --name "$mode/" "$@" \
+	boot "$variant" virtio "$out/$mode-$i" --xres 3840 --yres 2160 \
+		--memory 1024 --no-guest-ktap --timeout 1800 --name "$mode-$i/" "$@" \
 		-- bench ${BENCH_GUEST_OPTS:-} "$mode" $sorts ||
-		die "benchmark boot '$mode' failed (see above; console: ${out#"$TOP"/}/$mode/console.log)"
+		die "benchmark boot $i of '$mode' failed (see above; console: ${out#"$TOP"/}/$mode-$i/console.log)"
+	logs+=("$mode=$out/$mode-$i/console.log")
 }
 
-# The base always sorts: only the patched kernel has the choice.
-bench_boot base bench-base
-bench_boot direct bench-series
-bench_boot shadow bench-series --append drm_kms_helper.fbdev_force_shadow=1
-/usr/bin/python3 "$TOP/host/bench_report.py" "$out" \
-	base="$out/base/console.log" direct="$out/direct/console.log" \
-	shadow="$out/shadow/console.log" >"$out/bench.txt" ||
+logs=()
+for i in $(seq "$boots"); do
+	# The base always sorts: only the patched kernel has the choice.
+	bench_boot base "$i" bench-base
+	bench_boot direct "$i" bench-series
+	bench_boot shadow "$i" bench-series --append drm_kms_helper.fbdev_force_shadow=1
+done
+/usr/bin/python3 "$TOP/host/bench_report.py" "$out" "${logs[@]}" >"$out/bench.md" ||
 	die "bench_report.py failed (above)"
-cat "$out/bench.txt"
-say "benchmark done in $((SECONDS - start)) s: ${out#"$TOP"/}/bench.txt, bench.csv, bench.png"
+cat "$out/bench.md"
+[ "${BENCH_NO_README:-0}" = 1 ] || "$TOP/scripts/readme-table.sh" bench
+say "benchmark done in $((SECONDS - start)) s: ${out#"$TOP"/}/bench.md, bench.csv, bench.png"

@@ -2,9 +2,13 @@
 # Put the tables that the checks wrote into README.md, each between its
 # markers: the conformance table of the last make check
 # (work/check/conformance.md, written by scripts/check.sh from every run's
-# results) and the mutants' table of the last make mutants
-# (work/5.10/mutants/table.md, scripts/mutants.sh). A table is never
-# written by hand; one that was not made yet is left as it is.
+# results), the mutants' table of the last make mutants
+# (work/5.10/mutants/table.md, scripts/mutants.sh) and the benchmark's
+# tables of the last make bench (work/5.10/bench/bench.md,
+# scripts/bench.sh). A table is never written by hand; one that was not
+# made yet is left as it is.
+#
+#   readme-table.sh [MARKER...]   those tables only (default: all three)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -24,7 +28,16 @@ open(readme, "w").write(head + begin + open(table).read() + end + tail)
 PY
 	say "README.md: the $marker table of $(stat -c %y "$table" | cut -d. -f1)"
 }
+table() {	# table MARKER: the file that holds that table
+	case $1 in
+	conformance) echo "$WORKROOT/check/conformance.md" ;;
+	mutants) echo "$WORKROOT/5.10/mutants/table.md" ;;
+	bench) echo "$WORKROOT/5.10/bench/bench.md" ;;
+	*) die "no table '$1' (conformance, mutants, bench)" ;;
+	esac
+}
 n=0
-put conformance "$WORKROOT/check/conformance.md" && n=$((n + 1))
-put mutants "$WORKROOT/5.10/mutants/table.md" && n=$((n + 1))
-[ $n -gt 0 ] || die "no table to put in: run make check or make mutants first"
+for t in ${*:-conformance mutants bench}; do
+	put "$t" "$(table "$t")" && n=$((n + 1))
+done
+[ $n -gt 0 ] || die "no table to put in: run make check, make mutants or make bench first"
