@@ -11,14 +11,17 @@
 #   make export      regenerate bases/BASE/patches from work/BASE/linux
 #                    (after committing there)
 #   make submission  the submissions signed by you, ready for git send-email
-#   make bench       the benchmark (not part of check)
+#   make bench       the benchmark (not part of check); its tables go
+#                    into README.md
+#   make bench-trace where the first write of a flush period goes (the
+#                    function graph tracer; not part of check)
 #   make bisect-check the debug unbind tests at each core patch of the series
 #                    (not part of check)
 #   make clean       every build folder, run and result; keeps the trees and
 #                    the download (make distclean removes all of work/)
 # fetch, export, submission and check work on every base (bases/*), or on
 # one: make fetch BASE=7.3. demo, bench and bisect-check use 5.10.
-.PHONY: demo check matrix mutants table fetch export build initramfs submission bench bisect-check clean distclean
+.PHONY: demo check matrix mutants table fetch export build initramfs submission bench bench-trace bisect-check clean distclean
 
 demo:
 	scripts/demo.sh
@@ -42,6 +45,8 @@ submission:
 	scripts/prepare.sh
 bench:
 	scripts/bench.sh
+bench-trace:
+	scripts/bench.sh --trace
 bisect-check:
 	scripts/bisect-boot.sh
 clean:

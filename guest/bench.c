@@ -7,7 +7,7 @@
  * drm_kms_helper.fbdev_force_shadow that puts DRM's fbdev back on a
  * vmalloc shadow buffer).
  *
- *   bench [--reps N] [--frames N] [--quick] MODE SORT...
+ *   bench [--reps N] [--frames N] [--quick] [--trace] MODE SORT...
  *
  * MODE says what this boot is, and is checked against the kernel before
  * anything is measured:
@@ -17,7 +17,9 @@
  *   shadow  the series booted with drm_kms_helper.fbdev_force_shadow=1
  * SORT (0 or 1) is an ordering to measure the write cost with; --reps
  * (default 5) is the runs per point, --frames (default 5) the runs of the
- * screen timings, --quick fewer points (for trying the program out).
+ * screen timings, --quick fewer points (for trying the program out),
+ * --trace only the function graph of the first writes of a flush period
+ * (trace_first_writes()).
  *
  * Prints, for host/bench_report.py (each value one run; the report takes
  * medians per boot, then the median and spread of those over the boots):
@@ -78,6 +80,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -400,6 +403,56 @@ static void onelook(struct scene *s, int sort, unsigned int delay, double hi,
 	}
 }
 
+/*
+ * --trace: where the first write of a flush period goes. The function
+ * graph tracer (a kernel with trace.config: the bench-trace-* variants)
+ * records handle_mm_fault() for the first, second and third write of a
+ * period, three periods; the trace goes to the console, each line
+ * prefixed "TRACE ". The tracer's own cost inflates every duration, so
+ * compare the calls with each other, not with the untraced timings.
+ */
+#define TR	"/sys/kernel/tracing/"
+static void trace_first_writes(void)
+{
+	char line[512];
+	FILE *f;
+	int rep, fd;
+
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) &&
+	    errno != EBUSY)
+		die("mount tracefs: %s (a kernel without trace.config?)",
+		    strerror(errno));
+	set_param(TR "tracing_on", "0");
+	set_param(TR "current_tracer", "function_graph");
+	set_param(TR "set_graph_function", "handle_mm_fault");
+	set_param(TR "max_graph_depth", "12");
+	fd = open(TR "trace", O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		die("cannot clear %strace: %s", TR, strerror(errno));
+	close(fd);
+	set_delay(20000);
+	((volatile uint8_t *)fb.mem)[0] = 1;
+	flush();
+	sleep_ms(IDLE_MS);
+	for (rep = 0; rep < 3; rep++) {
+		printf("TRACE period %d: pages 0, 1, 2\n", rep);
+		set_param(TR "tracing_on", "1");
+		((volatile uint8_t *)fb.mem)[0] = rep;
+		((volatile uint8_t *)fb.mem)[PAGE] = rep;
+		((volatile uint8_t *)fb.mem)[2 * PAGE] = rep;
+		set_param(TR "tracing_on", "0");
+		flush();
+		sleep_ms(IDLE_MS);
+	}
+	f = fopen(TR "trace", "r");
+	if (!f)
+		die("cannot read %strace: %s", TR, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		printf("TRACE %s", line);
+	fclose(f);
+	printf("BENCH done\n");
+}
+
 int main(int argc, char **argv)
 {
 	static const size_t all_ns[] = { 1, 16, 64, 256, 1024, 2048, 4096, 0 };
@@ -410,7 +463,7 @@ int main(int argc, char **argv)
 	};
 	const size_t *ns = all_ns;
 	size_t nns = sizeof(all_ns) / sizeof(all_ns[0]);
-	int reps = 5, frames = 5, a, rep, sort0;
+	int reps = 5, frames = 5, a, rep, sort0, trace = 0;
 	unsigned int delay0;
 	struct point pts[16];
 	size_t npages, npts = 0, k;
@@ -425,11 +478,13 @@ int main(int argc, char **argv)
 			frames = atoi(argv[++a]);
 		else if (!strcmp(argv[a], "--quick"))
 			ns = quick_ns, nns = 3;
+		else if (!strcmp(argv[a], "--trace"))
+			trace = 1;
 		else
 			die("unknown option %s", argv[a]);
 	}
 	if (a >= argc - 1 || reps < 1 || frames < 1)
-		die("usage: bench [--reps N] [--frames N] [--quick] base|direct|shadow SORT...");
+		die("usage: bench [--reps N] [--frames N] [--quick] [--trace] base|direct|shadow SORT...");
 	mode = argv[a++];
 	for (k = a; k < (size_t)argc; k++)
 		if (strcmp(argv[k], "0") && strcmp(argv[k], "1"))
@@ -445,6 +500,11 @@ int main(int argc, char **argv)
 	sort0 = get_sort();
 	diag("%s: boot delay %u ms, boot ordering %s", mode, delay0,
 	     sort0 ? "sorted" : "unsorted");
+	if (trace) {
+		trace_first_writes();
+		fb_close(&fb);
+		return 0;
+	}
 
 	/* Every N ascending; the slope's two ends in the other orders. */
 	for (k = 0; k < nns; k++)

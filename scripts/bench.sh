@@ -29,6 +29,9 @@
 #                      e.g. "--quick --reps 2 --frames 2" to try the
 #                      pipeline out in a minute (the numbers then mean little)
 #   BENCH_NO_README=1  leave README.md as it is
+#
+#   bench.sh --trace   only where the first write of a flush period goes
+#                      (the function graph tracer; see below)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 stop_on_signals
@@ -36,6 +39,33 @@ start=$SECONDS
 
 need_pkgs qemu-system-x86_64 qemu-system-x86 /usr/bin/python3 python3 \
 	gnuplot gnuplot-nox
+# bench.sh --trace: only where the first write of a flush period goes,
+# with the function graph tracer (the bench-trace-* kernels): one boot of
+# base and one of the stack (direct), summarised by host/bench_trace.py
+# into work/5.10/bench/trace.md.
+if [ "${1:-}" = --trace ]; then
+	if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+		"$TOP/scripts/build.sh" bench-trace-base
+		"$TOP/scripts/build.sh" bench-trace-series
+	fi
+	"$TOP/scripts/initramfs.sh"
+	out=$WORK/bench/trace
+	rm -rf "$out"
+	mkdir -p "$out"
+	for m in base:bench-trace-base direct:bench-trace-series; do
+		say "benchmark trace: ${m%%:*} (${m#*:})"
+		boot "${m#*:}" virtio "$out/${m%%:*}" --xres 3840 --yres 2160 \
+			--memory 1024 --no-guest-ktap --timeout 600 --name "trace-${m%%:*}/" \
+			-- bench --trace "${m%%:*}" 1 >/dev/null ||
+			die "trace boot ${m%%:*} failed (console: ${out#"$TOP"/}/${m%%:*}/console.log)"
+	done
+	/usr/bin/python3 "$TOP/host/bench_trace.py" base="$out/base/console.log" \
+		direct="$out/direct/console.log" >"$out/trace.md" ||
+		die "bench_trace.py failed (above)"
+	say "benchmark trace: ${out#"$TOP"/}/trace.md"
+	exit 0
+fi
+
 if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then
 	for v in bench-base bench-series; do
 		bz=$(objdir "$v")/arch/x86/boot/bzImage

@@ -87,7 +87,14 @@ bench-base)
 bench-series)
 	frags="test"
 	patched_worktree "$src" "$(stack_tree)" "$BASEDIR"/bench/series-*.patch ;;
-*) die "unknown variant '$variant' (base series debug kmemleak base-debug compile nodefio prefix-x86_64 prefix-modules prefix-i386 prefix-arm64 prefix-nommu bisect bench-base bench-series mutant mutant-debug mutant-kmemleak)" ;;
+# the same with the function graph tracer (bench.sh --trace)
+bench-trace-base)
+	frags="test trace"
+	patched_worktree "$src" base "$BASEDIR"/bench/base-*.patch ;;
+bench-trace-series)
+	frags="test trace"
+	patched_worktree "$src" "$(stack_tree)" "$BASEDIR"/bench/series-*.patch ;;
+*) die "unknown variant '$variant' (base series debug kmemleak base-debug compile nodefio prefix-x86_64 prefix-modules prefix-i386 prefix-arm64 prefix-nommu bisect bench-base bench-series bench-trace-base bench-trace-series mutant mutant-debug mutant-kmemleak)" ;;
 esac
 case $variant in
 mutant*)
