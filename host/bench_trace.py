@@ -60,11 +60,15 @@ def main():
               f"({log})\n")
         if not cs:
             sys.exit(f"bench_trace: no traced handle_mm_fault() in {log}")
-        for i, (total, tree) in enumerate(cs):
-            which = ("first", "second", "third")[i % 3] if len(cs) == 9 \
-                else f"#{i}"
-            print(f"### period {i // 3 if len(cs) == 9 else '-'}, "
-                  f"{which} write: {total:.1f} us\n")
+        writes = [c for c in cs if any(n == "do_page_mkwrite"
+                                         for _, n, _ in c[1])]
+        print(f"{len(writes)} of them write faults (page_mkwrite); the "
+              f"others are spurious faults that found the PTE writable "
+              f"already (ptep_set_access_flags() only: the retried access "
+              f"met a stale TLB entry)\n")
+        for i, (total, tree) in enumerate(writes):
+            which = ("first", "second", "third")[i % 3]
+            print(f"### period {i // 3}, {which} write: {total:.1f} us\n")
             print("```")
             for depth, name, us in tree:
                 if us is not None and us >= MIN_US:
