@@ -51,7 +51,7 @@ bisect-check:
 	scripts/bisect-boot.sh
 clean:
 	rm -rf work/*/*/build work/*/runs work/*/check work/check work/*/demo \
-		work/*/bench work/*/guest work/*/initramfs.cpio.gz \
+		work/*/bench work/*/bench-trace work/*/guest work/*/initramfs.cpio.gz \
 		work/*/submission work/*/submission-test work/*/submission-refused \
 		work/*/kernels work/*/src/warnings work/*/bisect/results \
 		work/*/submission-diff \

@@ -327,9 +327,10 @@ static double paused_ms(void)
 
 /*
  * Look at the screen every LOOK_MS until it shows @s: the guest time from
- * @t0 to the answer of the look that saw it (an upper bound: what the
- * guest ran while its request was on the way counts, the host's looking
- * does not). Dies on an oracle error or a timeout.
+ * @t0 to the answer of the look that saw it. Guest time stands still
+ * while the host looks, so whatever QEMU does meanwhile is not in it: a
+ * lower bound of the time to the screen (see PAUSED_MS). Dies on an
+ * oracle error or a timeout.
  */
 static double shown_after(const struct scene *s, double t0, const char *what,
 			  int *nlooks)
@@ -360,8 +361,11 @@ static double shown_after(const struct scene *s, double t0, const char *what,
  * QEMU, which is never stopped meanwhile) runs on for AT ms, and the host
  * looks once. A frame shown then was on screen AT ms after fsync()
  * returned; one not shown was not, in a run whose host work no pause hid.
- * AT is bisected between 0 and @hi (doubled while a frame is not shown at
- * @hi), so that the bracket [lo, hi] closes around the time. Timed from
+ * The look asked for is bisected between the latest look that missed
+ * the frame (lo) and the earliest that saw it (hi); before any saw it, at
+ * @hi and then at twice the latest miss. AT_MS is when the look happened,
+ * which can be later than asked: on one CPU without kernel preemption the
+ * guest looks only once DRM's damage work lets it run. Timed from
  * fsync()'s return, not from the first write: the writing varies by more
  * than the bisection would resolve.
  * Prints "BENCH onelook SORT DELAY_MS TRIAL AT_MS SHOWN WRITE_MS FSYNC_MS".
@@ -370,19 +374,23 @@ static double shown_after(const struct scene *s, double t0, const char *what,
 static void onelook(struct scene *s, int sort, unsigned int delay, double hi,
 		    const uint32_t *colours, size_t ncolours)
 {
-	double lo = 0, t0, t1, wrote, synced, at;
+	double lo = 0, seen = 0, start = hi, t0, t1, wrote, synced, at;
+	size_t c = 0;
 	char why[256];
 	int trial, r;
 
 	for (trial = 0; trial < TRIALS; trial++) {
-		s->bg = colours[(trial + 3) % ncolours];
+		/* a colour that is not on the screen already */
+		while (colours[c % ncolours] == s->bg)
+			c++;
+		s->bg = colours[c++ % ncolours];
 		t0 = now_ms();
 		fb_draw(&fb, s);
 		wrote = now_ms() - t0;
 		flush();
 		t1 = now_ms();
 		synced = t1 - t0 - wrote;
-		at = trial ? (lo + hi) / 2 : hi;
+		at = seen ? (lo + seen) / 2 : lo ? 2 * lo : start;
 		if (at > 0)
 			sleep_ms(at);
 		at = now_ms() - t1;	/* when the look is, at the earliest */
@@ -392,10 +400,8 @@ static void onelook(struct scene *s, int sort, unsigned int delay, double hi,
 		printf("BENCH onelook %d %u %d %.3f %d %.3f %.3f\n", sort, delay,
 		       trial, at, r, wrote, synced);
 		if (r)
-			hi = at;
-		else if (at >= hi)
-			lo = at, hi *= 2;	/* not yet at hi: look later */
-		else
+			seen = seen && seen < at ? seen : at;
+		else if (at > lo)
 			lo = at;
 		/* the frame on screen, and DRM idle, before the next one */
 		shown_after(s, now_ms(), "a full frame after one look", NULL);
@@ -431,7 +437,9 @@ static void trace_first_writes(void)
 		die("cannot clear %strace: %s", TR, strerror(errno));
 	close(fd);
 	set_delay(20000);
-	((volatile uint8_t *)fb.mem)[0] = 1;
+	/* the three pages mapped, so that no write below is a first mapping */
+	for (rep = 0; rep < 3; rep++)
+		((volatile uint8_t *)fb.mem)[rep * PAGE] = 1;
 	flush();
 	sleep_ms(IDLE_MS);
 	for (rep = 0; rep < 3; rep++) {

@@ -210,9 +210,12 @@ class Bench:
         that saw the frame, lo the latest before it that did not"""
         out = []
         for rs in self.frames("onelook", m, slow):
-            seen = [r["at_ms"] for r in rs if r["shown"]]
-            if not seen:
+            if not rs:
                 out.append(None)
+                continue
+            seen = [r["at_ms"] for r in rs if r["shown"]]
+            if not seen:    # no look saw it: the latest miss, no hi
+                out.append((max(r["at_ms"] for r in rs), None))
                 continue
             hi = min(seen)
             lo = max([r["at_ms"] for r in rs if not r["shown"] and
@@ -222,7 +225,7 @@ class Bench:
 
     def unpaused(self, m, slow):
         """per boot: the middle of the one-look bracket"""
-        return [None if b is None else (b[0] + b[1]) / 2
+        return [None if b is None or b[1] is None else (b[0] + b[1]) / 2
                 for b in self.bracket(m, slow)]
 
     def delay_of(self, kind, m, slow):
@@ -387,7 +390,9 @@ class Bench:
                     self.c("onelook", key, "not_shown_at",
                            [b and b[0] for b in br], 1),
                     self.c("onelook", key, "shown_at",
-                           [b and b[1] for b in br], 1),
+                           [b and b[1] for b in br], 1) if all(
+                               b and b[1] is not None for b in br)
+                    else "not seen in every boot",
                     self.c("onelook", key, "estimate",
                            self.unpaused(m, slow), 1)])
         table(["kernel", "delay", "not on screen yet at", "on screen at",
@@ -396,9 +401,13 @@ class Bench:
               "for AT ms and the host looks once, so no pause hides QEMU's "
               "work before the look. A frame shown AT ms after fsync() "
               "returned was there by then; the next frame's AT halves the "
-              "bracket. 0.0 on the left: the first look after fsync() "
-              "already saw the frame (a look answers about 1 ms of guest "
-              "time later). What remains after fsync(): DRM's damage work "
+              "bracket. AT is when the look happened, which can be later "
+              "than asked: on the one CPU of the guest, without kernel "
+              "preemption, the program looks only once DRM's damage work "
+              "lets it run, so a look rarely lands before the screen "
+              "changed (0.0 on the left: no look missed the frame). The "
+              "right column is the figure: the earliest look that saw the "
+              "frame. What remains after fsync(): DRM's damage work "
               "(in base and shadow the 33 MB copy) and QEMU's transfer to "
               "its surface. The time from the first write is table 5's "
               "writing and fsync() plus this.")

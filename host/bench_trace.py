@@ -68,7 +68,8 @@ def main():
               f"met a stale TLB entry)\n")
         for i, (total, tree) in enumerate(writes):
             which = ("first", "second", "third")[i % 3]
-            print(f"### period {i // 3}, {which} write: {total:.1f} us\n")
+            print(f"### period {i // 3}, {which} write: "
+                  f"{'?' if total is None else f'{total:.1f}'} us\n")
             print("```")
             for depth, name, us in tree:
                 if us is not None and us >= MIN_US:

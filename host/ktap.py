@@ -17,11 +17,12 @@ DEBUG_LOCKS = re.compile(r"^fbtest-init: debug_locks (\S+)$")
 
 
 # What qemu.py records of every boot beside the guest's own tests, in the
-# order it writes them: a property of the boot, not a test (the
-# conformance table leaves them out, make mutants counts a mutant caught
-# by one of them only when no test caught it). "python3 ktap.py
+# order it writes them ("boot" alone when QEMU did not start): a property
+# of the boot, not a test. The conformance table leaves them out; make
+# mutants drops guest_exit_status when a test failed too, and takes a
+# boot that failed to start for no result. "python3 ktap.py
 # --boot-properties" prints them for the shell scripts.
-BOOT_PROPERTIES = ("guest_reported_a_plan", "guest_finished",
+BOOT_PROPERTIES = ("boot", "guest_reported_a_plan", "guest_finished",
                    "guest_exit_status", "screen_oracle", "kernel_not_tainted",
                    "kernel_log_clean", "qemu_saw_no_guest_error",
                    "lockdep_still_on")

@@ -23,6 +23,9 @@ PREFIX, and written with the harness's own results to DIR/results, one
     PREFIX<test>               each KTAP result; a planned one that never
                                reported fails, a number reported twice
                                fails (PREFIXtest_N_reported_once)
+    PREFIXboot                 (not ok, alone) QEMU did not start
+    PREFIXguest_reported_a_plan  the guest printed a KTAP plan (unless
+                               --no-guest-ktap)
     PREFIXguest_finished       the guest got to "fbtest-init: exit status"
     PREFIXguest_exit_status    ... and it was 0
     PREFIXscreen_oracle        every oracle request was understood and

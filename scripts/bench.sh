@@ -42,14 +42,14 @@ need_pkgs qemu-system-x86_64 qemu-system-x86 /usr/bin/python3 python3 \
 # bench.sh --trace: only where the first write of a flush period goes,
 # with the function graph tracer (the bench-trace-* kernels): one boot of
 # base and one of the stack (direct), summarised by host/bench_trace.py
-# into work/5.10/bench/trace.md.
+# into work/5.10/bench-trace/trace.md.
 if [ "${1:-}" = --trace ]; then
 	if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
 		"$TOP/scripts/build.sh" bench-trace-base
 		"$TOP/scripts/build.sh" bench-trace-series
 	fi
 	"$TOP/scripts/initramfs.sh"
-	out=$WORK/bench/trace
+	out=$WORK/bench-trace
 	rm -rf "$out"
 	mkdir -p "$out"
 	for m in base:bench-trace-base direct:bench-trace-series; do

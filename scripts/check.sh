@@ -33,6 +33,10 @@ if [ -z "${BASE+set}" ]; then
 		say "base $b"
 		BASE=$b "$0" "$@"
 		sed -E "s#^(ok|not ok) #\1 $b/#" "$WORKROOT/$b/check/results" >>"$all"
+		# a base's check that stopped early (a die) has failed, whatever
+		# its results said so far
+		[ -f "$WORKROOT/$b/check/completed" ] ||
+			echo "not ok $b/check_completed (the check of base $b stopped before its end: see above)" >>"$all"
 	done
 	echo
 	/usr/bin/python3 "$TOP/host/conformance.py" "$WORKROOT" $BASES |
@@ -51,6 +55,7 @@ RES=$WORK/check/results
 [ $# -eq 0 ] && rm -rf "$WORK/runs"
 mkdir -p "$WORK/check" "$LOGS"
 : >"$RES"
+rm -f "$WORK/check/completed"
 start_all=$SECONDS
 
 record() {	# record ok|"not ok" NAME
@@ -363,6 +368,7 @@ for step in $steps; do
 	esac
 done
 
+touch "$WORK/check/completed"
 echo
 echo "check took $((SECONDS - start_all))s; results in ${RES#$TOP/}"
 summary "$RES"

@@ -95,6 +95,9 @@ newest_instead() {
 # and message). Only the .git of the first commit is kept; its objects are
 # hard links, which git never writes to.
 TREE_CACHE=${TREE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fbdev-defio/trees}
+# Part of each entry's name: raise it when make_tree makes its commit
+# differently, so that older entries are not taken for new ones.
+TREE_CACHE_FORMAT=1
 
 # git_dir_copy FROM TO: a copy of the git folder FROM, objects hard-linked
 # where the file system allows it, every other file (the index, reflogs,
@@ -105,15 +108,15 @@ git_dir_copy() {
 	for f in "$1"/* "$1"/.[!.]*; do
 		[ -e "$f" ] || continue
 		if [ "${f##*/}" = objects ]; then
-			cp -al "$f" "$2/" 2>/dev/null || cp -a "$f" "$2/"
+			cp -al "$f" "$2/" 2>/dev/null || cp -a "$f" "$2/" || return 1
 		else
-			cp -a "$f" "$2/"
+			cp -a "$f" "$2/" || return 1
 		fi
 	done
 }
 
 make_tree() {
-	local tmp=$WORK/linux.tmp cached=$TREE_CACHE/$SHA256.git
+	local tmp=$WORK/linux.tmp cached=$TREE_CACHE/$SHA256-$TREE_CACHE_FORMAT.git
 	local subject="Linux $VERSION ($PKG from Debian $SUITE)"
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
@@ -121,9 +124,9 @@ make_tree() {
 	   [ "$(git -C "$cached" log -1 --format=%s base 2>/dev/null)" = "$subject" ]; then
 		say "checking out $PKG $VERSION into ${LINUX#$TOP/} (the tree of ${cached/#$HOME/\~})"
 		(
-			git_dir_copy "$cached" "$tmp/.git"
-			cd "$tmp"
-			git checkout -q -f pristine
+			git_dir_copy "$cached" "$tmp/.git" &&
+			cd "$tmp" &&
+			git checkout -q -f pristine &&
 			hide_debian_ignore .
 		) >"$LOGS/git-init.log" 2>&1 || { tail "$LOGS/git-init.log" >&2; die "checkout of the cached tree $cached failed (remove it and run again)"; }
 		mv "$tmp" "$LINUX"
@@ -156,8 +159,10 @@ make_tree() {
 		# kept for the next clone (not an error when it cannot be)
 		if mkdir -p "$TREE_CACHE" 2>/dev/null; then
 			rm -rf "$cached.tmp"
-			git_dir_copy .git "$cached.tmp" && mv "$cached.tmp" "$cached" ||
-				rm -rf "$cached.tmp"
+			if git_dir_copy .git "$cached.tmp"; then
+				rm -rf "$cached" && mv -T "$cached.tmp" "$cached"
+			fi
+			rm -rf "$cached.tmp"
 		fi
 		hide_debian_ignore .
 	) >"$LOGS/git-init.log" 2>&1 || { tail "$LOGS/git-init.log" >&2; die "git init of the base tree failed"; }

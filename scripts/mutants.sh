@@ -80,7 +80,7 @@ for name in "${names[@]}"; do
 	grep -qvxF "$BOOT_PROPERTIES" <<<"$caught" &&
 		caught=$(grep -vx guest_exit_status <<<"$caught")
 	caught=$(echo $caught)
-	if [ ! -s "$run/results" ]; then
+	if [ ! -s "$run/results" ] || [ "$caught" = boot ]; then
 		echo "not ok mutants/$name (the boot wrote no results; log: ${out#$TOP/}/$name-boot.log)"
 		tail -n 15 "$out/$name-boot.log" >&2
 		echo "| $name: $(md "$desc") | $kernel | NO RESULTS | |" >>"$table"
