@@ -739,10 +739,18 @@ static int unbind_fbcon(void)
  * meant for this framebuffer (only_on; all of them when setup failed,
  * each to fail with the setup's error).
  */
+/* Whether test @t is meant for a framebuffer whose id is @id (only_on). */
+static int meant_for(const struct fbtest_suite *suite, unsigned int t,
+		     const char *id)
+{
+	const char *only = suite->tests[t].only_on;
+
+	return !only || !strncmp(id, only, strlen(only));
+}
+
 static int wanted(const struct fbtest_suite *suite, unsigned int t, int argc,
 		  char **argv, int first, int err)
 {
-	const char *only = suite->tests[t].only_on;
 	int i;
 
 	if (argc > first) {
@@ -751,8 +759,7 @@ static int wanted(const struct fbtest_suite *suite, unsigned int t, int argc,
 				return 1;
 		return 0;
 	}
-	return !only || err || !suite->fb ||
-	       !strncmp(suite->fb->id, only, strlen(only));
+	return err || !suite->fb || meant_for(suite, t, suite->fb->id);
 }
 
 int fbtest_main(int argc, char **argv, const struct fbtest_suite *suite)
@@ -761,12 +768,9 @@ int fbtest_main(int argc, char **argv, const struct fbtest_suite *suite)
 	unsigned int t;
 
 	if (argc == 3 && !strcmp(argv[1], "--list")) {
-		for (t = 0; t < suite->ntests; t++) {
-			const char *only = suite->tests[t].only_on;
-
-			if (!only || !strncmp(argv[2], only, strlen(only)))
+		for (t = 0; t < suite->ntests; t++)
+			if (meant_for(suite, t, argv[2]))
 				printf("%s\n", suite->tests[t].name);
-		}
 		return 0;
 	}
 	for (first = 1; first < argc && !strncmp(argv[first], "--", 2); first++) {

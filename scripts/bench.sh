@@ -39,6 +39,16 @@ start=$SECONDS
 
 need_pkgs qemu-system-x86_64 qemu-system-x86 /usr/bin/python3 python3 \
 	gnuplot gnuplot-nox
+# bench_qemu VARIANT DIR [qemu.py options...] -- GUEST...: a benchmark
+# boot on the 3840x2160 virtio-gpu display, its console in DIR; dies,
+# naming the console, when the boot fails.
+bench_qemu() {
+	local variant=$1 dir=$2; shift 2
+	boot "$variant" virtio "$dir" --xres 3840 --yres 2160 --memory 1024 \
+		--no-guest-ktap --timeout 1800 --name "${dir##*/}/" "$@" ||
+		die "benchmark boot ${dir##*/} ($variant) failed (see above; console: ${dir#"$TOP"/}/console.log)"
+}
+
 # bench.sh --trace: only where the first write of a flush period goes,
 # with the function graph tracer (the bench-trace-* kernels): one boot of
 # base and one of the stack (direct), summarised by host/bench_trace.py
@@ -54,10 +64,7 @@ if [ "${1:-}" = --trace ]; then
 	mkdir -p "$out"
 	for m in base:bench-trace-base direct:bench-trace-series; do
 		say "benchmark trace: ${m%%:*} (${m#*:})"
-		boot "${m#*:}" virtio "$out/${m%%:*}" --xres 3840 --yres 2160 \
-			--memory 1024 --no-guest-ktap --timeout 600 --name "trace-${m%%:*}/" \
-			-- bench --trace "${m%%:*}" 1 >/dev/null ||
-			die "trace boot ${m%%:*} failed (console: ${out#"$TOP"/}/${m%%:*}/console.log)"
+		bench_qemu "${m#*:}" "$out/${m%%:*}" -- bench --trace "${m%%:*}" 1 >/dev/null
 	done
 	/usr/bin/python3 "$TOP/host/bench_trace.py" base="$out/base/console.log" \
 		direct="$out/direct/console.log" >"$out/trace.md" ||
@@ -92,10 +99,8 @@ bench_boot() {
 	case $mode in base) sorts="1" ;; *) sorts="0 1" ;; esac
 	say "benchmark: boot $i of $boots, $mode ($variant $*), orderings: $sorts"
 	# shellcheck disable=SC2086 # BENCH_GUEST_OPTS and sorts are word lists
-	boot "$variant" virtio "$out/$mode-$i" --xres 3840 --yres 2160 \
-		--memory 1024 --no-guest-ktap --timeout 1800 --name "$mode-$i/" "$@" \
-		-- bench ${BENCH_GUEST_OPTS:-} "$mode" $sorts ||
-		die "benchmark boot $i of '$mode' failed (see above; console: ${out#"$TOP"/}/$mode-$i/console.log)"
+	bench_qemu "$variant" "$out/$mode-$i" "$@" \
+		-- bench ${BENCH_GUEST_OPTS:-} "$mode" $sorts
 	logs+=("$mode=$out/$mode-$i/console.log")
 }
 
