@@ -5,8 +5,8 @@
 #
 #   x86_64   test kernel + config/compile.config, everything built in
 #   modules  the same with fbdev, DRM and every converted driver as modules
-#            (config/modules.config); fb.ko too, so that the fbdev core's
-#            composite fb.o is linked
+#            (config/modules.config); and fb.o, the fbdev core's
+#            composite object, linked (ld -r)
 #   i386     32-bit (config/i386.config + compile.config)
 #   arm64    the users that build there (config/arm64.config), with
 #            Debian's aarch64 cross compiler
@@ -101,9 +101,11 @@ build_at() {
 		objs+=("$o")
 		if [ "${FULL:-0}" = 1 ]; then rm -f "$out/$o"; fi
 	done <"$wdir/$cfg.objects"
-	# fb.ko links the composite fb.o, where a second module_init
+	# the composite fb.o (ld -r of its parts), where a second module_init
 	# (kunit_test_suites() in a file linked into fb.o) would fail
-	[ "$cfg" = modules ] && objs+=(drivers/video/fbdev/core/fb.ko)
+	# (not fb.ko: since 6.x a single module's modpost wants vmlinux's
+	# symbols, which modules_link_and_pass_modpost below builds once)
+	[ "$cfg" = modules ] && objs+=(drivers/video/fbdev/core/fb.o)
 	LENIENT_CONFIG=1 "$TOP/scripts/build.sh" "$variant" "$@" "${objs[@]}" \
 		>/dev/null 2>&1 || rc=1
 	warnings "$LOGS/build-$variant.log" >"$wdir/$cfg/$name"
