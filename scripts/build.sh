@@ -13,6 +13,15 @@ set -euo pipefail
 stop_on_signals
 
 variant=${1:?usage: build.sh VARIANT [make targets...]}
+
+# One build at a time (make check builds the kernels of its bases side by
+# side with their boots), and below everything else in priority: a boot
+# running beside a build keeps its CPU, its timings stay those of a guest
+# alone.
+if [ -z "${BUILD_LOCKED:-}" ]; then
+	BUILD_LOCKED=1 one_at_a_time build nice -n 19 "$0" "$@"
+	exit
+fi
 shift
 
 need_pkgs gcc gcc make make flex flex bison bison bc bc ccache ccache \

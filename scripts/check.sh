@@ -29,10 +29,26 @@ if [ -z "${BASE+set}" ]; then
 	mkdir -p "$WORKROOT/check"
 	all=$WORKROOT/check/results
 	: >"$all"
+	# The bases side by side, each its own check.sh: while one boots a
+	# guest (a core), another builds (nice 19, the rest of the CPU). A
+	# build and a boot each take a lock (lib.sh: one_at_a_time), so no
+	# two builds and no two boots overlap. Each base's output goes to its
+	# log and is shown whole, base after base, as it comes.
+	declare -A pid
 	for b in $BASES; do
-		say "base $b"
-		BASE=$b "$0" "$@"
-		sed -E "s#^(ok|not ok) #\1 $b/#" "$WORKROOT/$b/check/results" >>"$all"
+		mkdir -p "$WORKROOT/$b/check"
+		# nothing of an earlier check may count for this one
+		rm -f "$WORKROOT/$b/check/results" "$WORKROOT/$b/check/completed"
+		: >"$WORKROOT/$b/check/output.log"
+		BASE=$b "$0" "$@" >"$WORKROOT/$b/check/output.log" 2>&1 &
+		pid[$b]=$!
+	done
+	for b in $BASES; do
+		say "base $b (its output: ${WORKROOT#$TOP/}/$b/check/output.log)"
+		tail -n +1 -f --pid="${pid[$b]}" "$WORKROOT/$b/check/output.log"
+		wait "${pid[$b]}"
+		[ -f "$WORKROOT/$b/check/results" ] &&
+			sed -E "s#^(ok|not ok) #\1 $b/#" "$WORKROOT/$b/check/results" >>"$all"
 		# a base's check that stopped early (a die) has failed, whatever
 		# its results said so far
 		[ -f "$WORKROOT/$b/check/completed" ] ||
@@ -68,7 +84,8 @@ record() {	# record ok|"not ok" NAME
 check() {
 	local name=$1; shift
 	local log=$LOGS/check-${name//\//_}.log t=$SECONDS
-	if "$@" >"$log" 2>&1 </dev/null; then
+	# below the boots of the other bases in priority (see the top)
+	if nice -n 10 "$@" >"$log" 2>&1 </dev/null; then
 		record ok "$name ($((SECONDS - t))s)"
 		return 0
 	fi

@@ -42,12 +42,14 @@ objdir() { echo "$WORK/src/build/$1"; }
 # boot VARIANT DISPLAY OUT [qemu.py options...] -- GUEST COMMAND...
 # Boot a built kernel variant with the guest initramfs under host/qemu.py:
 # console, screens and results go to OUT. The one place that starts QEMU.
+# One boot at a time on the machine (one_at_a_time): the tests time the
+# guest, and make check runs its bases side by side.
 boot() {
 	local variant=$1 display=$2 out=$3; shift 3
 	local bz
 	bz=$(objdir "$variant")/arch/x86/boot/bzImage
 	[ -f "$bz" ] || { warn "no $variant kernel at $bz (scripts/build.sh $variant)"; return 1; }
-	/usr/bin/python3 "$TOP/host/qemu.py" --kernel "$bz" \
+	one_at_a_time boot /usr/bin/python3 "$TOP/host/qemu.py" --kernel "$bz" \
 		--initrd "$WORK/initramfs.cpio.gz" --display "$display" \
 		--out "$out" "$@"
 }
@@ -306,6 +308,18 @@ say()  { printf '==> %s\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# one_at_a_time NAME CMD...: run CMD holding the lock NAME
+# (work/.lock-NAME), machine-wide. make check runs its bases side by side
+# (scripts/check.sh); what must not overlap takes a lock: a boot (the
+# tests time the guest: lib.sh boot) and a build (it takes both cores:
+# build.sh). Says so when it has to wait.
+one_at_a_time() {
+	local name=$1 lock=$WORKROOT/.lock-$1; shift
+	mkdir -p "$WORKROOT"
+	flock -n "$lock" true || say "waiting for the $name of another base"
+	flock -o "$lock" "$@"
+}
+
 # need_cmd CMD PACKAGE: install PACKAGE from Debian's archive when CMD is
 # missing, and say so; fail naming the package when that is not possible.
 need_pkgs() {
@@ -323,8 +337,9 @@ need_pkgs() {
 		die "missing packages: ${missing[*]} (run as root, or: apt-get install ${missing[*]})"
 	fi
 	mkdir -p "$LOGS"
-	if ! { apt-get install -y -q "${missing[@]}" ||
-	       { apt-get update -q && apt-get install -y -q "${missing[@]}"; }; } \
+	# one apt at a time: the bases of make check start side by side
+	if ! one_at_a_time apt bash -c 'apt-get install -y -q "$@" ||
+	       { apt-get update -q && apt-get install -y -q "$@"; }' apt "${missing[@]}" \
 	     >"$LOGS/apt-install.log" 2>&1 </dev/null; then
 		tail -n 20 "$LOGS/apt-install.log" >&2
 		die "could not install: ${missing[*]} (log: $LOGS/apt-install.log)"
