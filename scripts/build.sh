@@ -200,14 +200,15 @@ image_key() {
 		make --version
 	} | sha256sum | cut -d' ' -f1
 }
-key= cached=
+# copy_atomic FROM TO: TO appears whole or not at all
+copy_atomic() { mkdir -p "$(dirname "$2")" && cp "$1" "$2.tmp.$$" && mv "$2.tmp.$$" "$2"; }
+cached=
 if [ $# -eq 0 ] && [ "$arch" = x86_64 ] && [ "${KERNEL_CACHE:-1}" = 1 ]; then
-	key=$(image_key) || die "cannot compute the kernel cache key of $variant in $src"
-	cached=$KERNEL_CACHE_DIR/$key.$image
+	cached=$KERNEL_CACHE_DIR/$(image_key).$image ||
+		die "cannot compute the kernel cache key of $variant in $src"
 	if [ -f "$cached" ]; then
-		mkdir -p "$out/arch/x86/boot"
-		cp "$cached" "$out/arch/x86/boot/$image.tmp"
-		mv "$out/arch/x86/boot/$image.tmp" "$out/arch/x86/boot/$image"
+		copy_atomic "$cached" "$out/arch/x86/boot/$image" ||
+			die "cannot copy $cached into $out"
 		touch "$cached"
 		say "build $variant: the image of an identical build (kernel cache: ${cached/#$HOME/\~})"
 		exit 0
@@ -218,8 +219,7 @@ run_logged "$LOGS/build-$variant.log" "build $variant (${targets[*]}, -j$NPROC)"
 	make_k -j"$NPROC" "${targets[@]}"
 
 if [ -n "$cached" ]; then
-	mkdir -p "$KERNEL_CACHE_DIR"
-	cp "$out/arch/x86/boot/$image" "$cached.tmp.$$" && mv "$cached.tmp.$$" "$cached"
+	copy_atomic "$out/arch/x86/boot/$image" "$cached"
 	# the 60 images used last are kept
 	ls -t "$KERNEL_CACHE_DIR"/*."$image" 2>/dev/null | tail -n +61 | xargs -r rm -f
 fi
