@@ -2,6 +2,9 @@
 #   make demo        fetch, build the patched kernel, boot it, draw a test card
 #   make check       every test on every base (what .ci/run runs)
 #   make matrix      the per-patch build matrix (not part of check: its time)
+#   make soak        50 cycles of unbind and bind under writers on each
+#                    base's debug kernel: nothing may drift (not part of
+#                    check, which runs 6)
 #   make mutants     each deliberate bug of bases/5.10/mutants/ against the
 #                    tests that should catch it (not part of check: two of
 #                    them are)
@@ -21,7 +24,7 @@
 #                    the download (make distclean removes all of work/)
 # fetch, export, submission and check work on every base (bases/*), or on
 # one: make fetch BASE=7.3. demo, bench and bisect-check use 5.10.
-.PHONY: demo check matrix mutants table fetch export build initramfs submission bench bench-trace bisect-check clean distclean
+.PHONY: demo check matrix soak mutants table fetch export build initramfs submission bench bench-trace bisect-check clean distclean
 
 demo:
 	scripts/demo.sh
@@ -29,6 +32,8 @@ check:
 	scripts/check.sh
 matrix:
 	scripts/check.sh matrix
+soak:
+	scripts/check.sh soak
 mutants:
 	scripts/mutants.sh
 table:

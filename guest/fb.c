@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -696,6 +697,70 @@ int sysfs_write(const char *path, const char *val)
 	r = write(fd, val, strlen(val)) < 0 ? -errno : 0;
 	close(fd);
 	return r;
+}
+
+/* Say where a task is: its state and, where the kernel tells, its stack. */
+void diag_task(pid_t p)
+{
+	static const char *const files[] = { "stat", "wchan", "stack" };
+	char path[64], buf[2048], *line;
+	unsigned int i;
+	ssize_t n;
+	int fd;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)p, files[i]);
+		fd = open(path, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0) {
+			diag("%s: %s", path, n < 0 ? strerror(errno) : "empty");
+			continue;
+		}
+		buf[n] = 0;
+		for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+			diag("%s: %s", path, line);
+	}
+	/*
+	 * A task that runs has no stack to read: where the kernel has
+	 * magic SysRq, have it print the backtrace of every CPU instead.
+	 */
+	fd = open("/proc/sysrq-trigger", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "l", 1) != 1)
+			diag("/proc/sysrq-trigger: %s", strerror(errno));
+		close(fd);
+	}
+}
+
+/*
+ * Run "echo DEV > DRIVER/WHAT" in a child, and wait for it at most
+ * @ms: a hung unbind is a result, not a hung test. 0, -ETIMEDOUT (the
+ * child is left where it hangs, and where that is is printed) or -EIO.
+ */
+int sysfs_write_bounded(const char *drv, const char *what, const char *dev,
+			double ms)
+{
+	char path[512];
+	double until = now_ms() + ms;
+	pid_t p;
+	int st;
+
+	snprintf(path, sizeof(path), "%s/%s", drv, what);
+	p = fork();
+	if (p < 0)
+		return -errno;
+	if (p == 0)
+		_exit(sysfs_write(path, dev) ? 1 : 0);
+	while (waitpid(p, &st, WNOHANG) == 0) {
+		if (now_ms() > until) {
+			diag_task(p);
+			return -ETIMEDOUT;
+		}
+		sleep_ms(50);
+	}
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
 /*

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/fb.h>
 
 struct fb {
@@ -178,6 +179,16 @@ int pass(void);
 /* fb_open() until it works (a driver just bound) or @ms passed. */
 int fb_wait_open(struct fb *fb, const char *path, double ms);
 int sysfs_write(const char *path, const char *val);
+
+/* Say where a task is: its state and, where the kernel tells, its stack. */
+void diag_task(pid_t p);
+/*
+ * Run "echo DEV > DRIVER/WHAT" in a child, and wait for it at most @ms: a
+ * hung unbind is a result, not a hung test. 0, -ETIMEDOUT (the child is
+ * left where it hangs, and where that is is printed) or -EIO.
+ */
+int sysfs_write_bounded(const char *drv, const char *what, const char *dev,
+			double ms);
 
 /*
  * The /proc/meminfo field @key, in kB, into *@kb: 0, 1 when there is no

@@ -33,11 +33,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
-#include <limits.h>
 #include <unistd.h>
 
 #include "fb.h"
@@ -501,70 +501,6 @@ static int test_scattered_pages_exact(void)
 reset_failed:
 	ktap_result(0, cur, "could not clear the screen: %s", why);
 	return 1;
-}
-
-/* Say where a task is: its state and, where the kernel tells, its stack. */
-static void diag_task(pid_t p)
-{
-	static const char *const files[] = { "stat", "wchan", "stack" };
-	char path[64], buf[2048], *line;
-	unsigned int i;
-	ssize_t n;
-	int fd;
-
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "/proc/%d/%s", (int)p, files[i]);
-		fd = open(path, O_RDONLY);
-		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-		if (fd >= 0)
-			close(fd);
-		if (n <= 0) {
-			diag("%s: %s", path, n < 0 ? strerror(errno) : "empty");
-			continue;
-		}
-		buf[n] = 0;
-		for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-			diag("%s: %s", path, line);
-	}
-	/*
-	 * A task that runs has no stack to read: where the kernel has
-	 * magic SysRq, have it print the backtrace of every CPU instead.
-	 */
-	fd = open("/proc/sysrq-trigger", O_WRONLY);
-	if (fd >= 0) {
-		if (write(fd, "l", 1) != 1)
-			diag("/proc/sysrq-trigger: %s", strerror(errno));
-		close(fd);
-	}
-}
-
-/*
- * Run "echo DEV > DRIVER/WHAT" in a child, and wait for it at most
- * @ms: a hung unbind is a result, not a hung test. 0, -ETIMEDOUT (the
- * child is left where it hangs, and where that is is printed) or -EIO.
- */
-static int sysfs_write_bounded(const char *drv, const char *what,
-			       const char *dev, double ms)
-{
-	char path[512];
-	double until = now_ms() + ms;
-	pid_t p;
-	int st;
-
-	snprintf(path, sizeof(path), "%s/%s", drv, what);
-	p = fork();
-	if (p < 0)
-		return -errno;
-	if (p == 0)
-		_exit(sysfs_write(path, dev) ? 1 : 0);
-	while (waitpid(p, &st, WNOHANG) == 0) {
-		if (now_ms() > until) {
-			diag_task(p);
-			return -ETIMEDOUT;
-		}
-		sleep_ms(50);
-	}
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
 #define UNBIND_MS	20000
@@ -1112,6 +1048,106 @@ static int test_fbdev_memory_mode(void)
 	}
 }
 
+/*
+ * A write through the mapping after @what (an ioctl that went through the
+ * driver while the framebuffer stayed mapped) reaches the screen without
+ * fsync(): the pages are still tracked. 0, or 1 after fail().
+ */
+static int still_tracked(struct scene *s, size_t p, uint32_t rgb,
+			 const char *what)
+{
+	write_page(&fb, s, p, rgb);
+	if (oracle_wait(&fb, s, now_ms(), DEADLINE_MS, why, sizeof(why)) < 0)
+		return fail("page %zu written after %s not on screen within %d ms (no fsync): %s",
+			    p, what, DEADLINE_MS, why);
+	return 0;
+}
+
+/*
+ * FBIOPAN_DISPLAY to the offsets the display already has, with the
+ * framebuffer mapped and pages of it just written: the driver commits
+ * the plane anew. The written pages, and pages written after the pan,
+ * reach the screen; the offsets stay.
+ */
+static int test_pan_keeps_tracking(void)
+{
+	struct fb_var_screeninfo var = fb.var, now;
+	size_t np = visible_pages();
+	struct scene s;
+
+	if (reset(&s, 0x202020))
+		return fail("could not clear the screen: %s", why);
+	write_page(&fb, &s, np / 3, 0xff8000);
+	if (ioctl(fb.fd, FBIOPAN_DISPLAY, &var))
+		return fail("FBIOPAN_DISPLAY to the current offsets (%u, %u): %s",
+			    var.xoffset, var.yoffset, strerror(errno));
+	if (oracle_wait(&fb, &s, now_ms(), DEADLINE_MS, why, sizeof(why)) < 0)
+		return fail("page %zu written before the pan not on screen: %s",
+			    np / 3, why);
+	if (still_tracked(&s, np / 3 + 1, 0x0080ff, "the pan") ||
+	    still_tracked(&s, np / 3, 0x80ff00, "the pan, rewritten"))
+		return 1;
+	if (ioctl(fb.fd, FBIOGET_VSCREENINFO, &now))
+		return fail("FBIOGET_VSCREENINFO: %s", strerror(errno));
+	if (now.xoffset != fb.var.xoffset || now.yoffset != fb.var.yoffset)
+		return fail("offsets (%u, %u) after the pan, want (%u, %u)",
+			    now.xoffset, now.yoffset, fb.var.xoffset,
+			    fb.var.yoffset);
+	return pass();
+}
+
+/*
+ * A mode change while mapped: FBIOPUT_VSCREENINFO with the mode the
+ * display has (FB_ACTIVATE_NOW: the driver sets it again), then a mode
+ * twice as wide, which a framebuffer of fixed size must refuse with
+ * EINVAL, changing nothing. After each, the mapping's writes reach the
+ * screen, and the geometry is what the mapping was made for.
+ */
+static int test_mode_change_keeps_tracking(void)
+{
+	struct fb_var_screeninfo var = fb.var, now;
+	struct fb_fix_screeninfo fix;
+	size_t np = visible_pages();
+	struct scene s;
+
+	if (reset(&s, 0x002020))
+		return fail("could not clear the screen: %s", why);
+	var.activate = FB_ACTIVATE_NOW | FB_ACTIVATE_FORCE;
+	if (ioctl(fb.fd, FBIOPUT_VSCREENINFO, &var))
+		return fail("FBIOPUT_VSCREENINFO with the current mode %ux%u: %s",
+			    var.xres, var.yres, strerror(errno));
+	if (still_tracked(&s, np / 4, 0xff0080, "setting the same mode"))
+		return 1;
+	var = fb.var;
+	var.xres = var.xres_virtual = 2 * fb.var.xres;
+	var.activate = FB_ACTIVATE_NOW;
+	if (ioctl(fb.fd, FBIOPUT_VSCREENINFO, &var) == 0) {
+		/* the tests after this one want the mode they were given */
+		now = fb.var;
+		now.activate = FB_ACTIVATE_NOW | FB_ACTIVATE_FORCE;
+		ioctl(fb.fd, FBIOPUT_VSCREENINFO, &now);
+		return fail("FBIOPUT_VSCREENINFO to %ux%u accepted: the mapping of %zu bytes would be too small",
+			    var.xres, var.yres, fb.len);
+	}
+	if (errno != EINVAL)
+		return fail("FBIOPUT_VSCREENINFO to %ux%u: %s, want EINVAL",
+			    var.xres, var.yres, strerror(errno));
+	if (still_tracked(&s, np * 3 / 4, 0x00ff80, "a refused mode change"))
+		return 1;
+	if (ioctl(fb.fd, FBIOGET_VSCREENINFO, &now) ||
+	    ioctl(fb.fd, FBIOGET_FSCREENINFO, &fix))
+		return fail("FBIOGET_VSCREENINFO/FSCREENINFO: %s", strerror(errno));
+	if (now.xres != fb.var.xres || now.yres != fb.var.yres ||
+	    now.bits_per_pixel != fb.var.bits_per_pixel ||
+	    fix.line_length != fb.fix.line_length || fix.smem_len != fb.fix.smem_len)
+		return fail("after the mode changes: %ux%u, %u bpp, line %u, smem_len %u; want %ux%u, %u bpp, line %u, smem_len %u",
+			    now.xres, now.yres, now.bits_per_pixel,
+			    fix.line_length, fix.smem_len, fb.var.xres,
+			    fb.var.yres, fb.var.bits_per_pixel,
+			    fb.fix.line_length, fb.fix.smem_len);
+	return pass();
+}
+
 static int option(const char *arg)
 {
 	if (!strcmp(arg, "--expect-direct"))
@@ -1141,6 +1177,8 @@ static const struct fbtest tests[] = {
 	{ "viewer_after_writer", test_viewer_after_writer },
 	{ "private_before_writer", test_private_before_writer },
 	{ "write_and_pwrite", test_write_and_pwrite },
+	{ "pan_keeps_tracking", test_pan_keeps_tracking },
+	{ "mode_change_keeps_tracking", test_mode_change_keeps_tracking },
 	/* last: it replaces the framebuffer */
 	{ "rebind_after_mapping", test_rebind_after_mapping },
 };

@@ -397,16 +397,17 @@ static int kmsg_find(int fd, const char *what)
 }
 
 #define DRM_SETUP_FAILED "Failed to setup generic emulation (ret=-12)"
+#define UNBIND_MS	20000	/* a bind or an unbind that takes longer hangs */
 
 /*
- * The pageref allocation fails at probe: DRM's fbdev setup gives up with
- * -ENOMEM and says so (no /dev/fb0; the DRM driver itself stays bound)
- * without a kernel report (KASAN would see a double free or a use of what
- * the unwinding freed), and the next probe works. fail_function makes
- * exactly one call of the allocation (made injectable by the test-only
- * patch, as a function that returns NULL on failure) return NULL.
+ * Bind virtio-gpu (unbound) with the pageref allocation failing once:
+ * fail_function makes exactly one call of the allocation (made
+ * injectable by the test-only patch, as a function that returns NULL on
+ * failure) return NULL. DRM's fbdev setup must fail with -ENOMEM, say
+ * so, and leave no /dev/fb0 (the DRM driver itself stays bound). 0, or 1
+ * with the reason in @msg; then virtio-gpu may be bound or not.
  */
-static int test_probe_without_memory(void)
+static int bind_with_failing_pagerefs(const char *dev, char *msg, size_t len)
 {
 	static const char *const setup[][2] = {
 		{ FAILFN "inject", "fb_deferred_io_alloc_pagerefs" },
@@ -417,10 +418,63 @@ static int test_probe_without_memory(void)
 		{ FAILFN "times", "1" },
 		{ FAILFN "verbose", "0" },
 	};
-	char dev[64] = "", buf[512];
-	struct scene s;
+	char buf[512];
 	unsigned int i;
 	int err, kmsg, logged;
+
+	if (access(FAILFN "inject", W_OK)) {
+		snprintf(msg, len, "no fail_function in debugfs: not the debug kernel?");
+		return 1;
+	}
+	for (i = 0; i < sizeof(setup) / sizeof(setup[0]); i++) {
+		err = sysfs_write(setup[i][0], setup[i][1]);
+		if (err) {
+			snprintf(msg, len, "setting up fail_function: writing %s to %s: %s",
+				 setup[i][1], setup[i][0], strerror(-err));
+			sysfs_write(FAILFN "inject", "!fb_deferred_io_alloc_pagerefs");
+			return 1;
+		}
+	}
+	/* host/klog.py: DRM's *ERROR* line is this test's doing */
+	diag("expect kernel log: %s", DRM_SETUP_FAILED);
+	kmsg = kmsg_open();
+	if ((err = sysfs_write_bounded(VGPU, "bind", dev, UNBIND_MS))) {
+		if (kmsg >= 0)
+			close(kmsg);
+		sysfs_write(FAILFN "inject", "!fb_deferred_io_alloc_pagerefs");
+		snprintf(msg, len, "bind with the failing allocation: %s",
+			 err == -ETIMEDOUT ? "did not return in time (where it hangs: above)" :
+			 strerror(-err));
+		return 1;
+	}
+	sleep_ms(1000);
+	read_file(FAILFN "times", buf, sizeof(buf));
+	sysfs_write(FAILFN "inject", "!fb_deferred_io_alloc_pagerefs");
+	logged = kmsg_find(kmsg, DRM_SETUP_FAILED);
+	if (atoi(buf) != 0)
+		snprintf(msg, len, "the allocation was never called (times %s)", buf);
+	else if (access("/dev/fb0", F_OK) == 0)
+		snprintf(msg, len, "/dev/fb0 exists although its setup failed: error ignored?");
+	else if (logged < 0)
+		snprintf(msg, len, "cannot read the kernel log: %s", strerror(-logged));
+	else if (!logged)
+		snprintf(msg, len, "DRM did not log \"%s\" after the failed probe",
+			 DRM_SETUP_FAILED);
+	else
+		return 0;
+	return 1;
+}
+
+/*
+ * The pageref allocation fails at probe: DRM's fbdev setup gives up
+ * without a kernel report (KASAN would see a double free or a use of what
+ * the unwinding freed), and the next probe works.
+ */
+static int test_probe_without_memory(void)
+{
+	char dev[64] = "", msg[600];
+	struct scene s;
+	int err;
 
 	if (virtio_gpu_device(dev, sizeof(dev)))
 		return fail("no virtio-gpu device under %s", VGPU);
@@ -430,37 +484,8 @@ static int test_probe_without_memory(void)
 	fb_close(&fb);
 	if ((err = sysfs_write(VGPU "/unbind", dev)))
 		return fail("unbind: %s", strerror(-err));
-	for (i = 0; i < sizeof(setup) / sizeof(setup[0]); i++) {
-		err = sysfs_write(setup[i][0], setup[i][1]);
-		if (err) {
-			snprintf(buf, sizeof(buf), "writing %s to %s: %s",
-				 setup[i][1], setup[i][0], strerror(-err));
-			sysfs_write(FAILFN "inject", "!fb_deferred_io_alloc_pagerefs");
-			return fail("setting up fail_function: %s", buf);
-		}
-	}
-	/* host/qemu.py: DRM's *ERROR* line is this test's doing */
-	diag("expect kernel log: %s", DRM_SETUP_FAILED);
-	kmsg = kmsg_open();
-	if ((err = sysfs_write(VGPU "/bind", dev))) {
-		if (kmsg >= 0)
-			close(kmsg);
-		return fail("bind with the failing allocation: %s", strerror(-err));
-	}
-	sleep_ms(1000);
-	read_file(FAILFN "times", buf, sizeof(buf));
-	sysfs_write(FAILFN "inject", "!fb_deferred_io_alloc_pagerefs");
-	logged = kmsg_find(kmsg, DRM_SETUP_FAILED);
-	if (atoi(buf) != 0)
-		return fail("the allocation was never called (times %s)", buf);
-	if (access("/dev/fb0", F_OK) == 0)
-		return fail("/dev/fb0 exists although its setup failed: %s",
-			    "error ignored?");
-	if (logged < 0)
-		return fail("cannot read the kernel log: %s", strerror(-logged));
-	if (!logged)
-		return fail("DRM did not log \"%s\" after the failed probe",
-			    DRM_SETUP_FAILED);
+	if (bind_with_failing_pagerefs(dev, msg, sizeof(msg)))
+		return fail("%s", msg);
 	diag("DRM logged \"%s\"", DRM_SETUP_FAILED);
 	if ((err = sysfs_write(VGPU "/unbind", dev)) ||
 	    (err = sysfs_write(VGPU "/bind", dev)))
@@ -470,6 +495,300 @@ static int test_probe_without_memory(void)
 	scene_bands(&s, 0x00ff00, 0x0000ff, 2);
 	if (draw_and_see(&s))
 		return fail("new /dev/fb0 not on screen: %s", why);
+	return pass();
+}
+
+/*
+ * The soak: cycle after cycle, two opens of /dev/fb0, both mapped, and a
+ * forked writer pinned to the second CPU that writes through both
+ * mappings until the parent says that the unbind of virtio-gpu returned,
+ * and SOAK_AFTER_MS after that, through the flushes of those writes: the
+ * files and mappings keep DRM's fbdev (and its deferred I/O) until the
+ * last of them goes, so the writes may land, or get SIGBUS; they are
+ * counted, and the kernel must stay quiet. With --failed-probe, a probe
+ * whose pageref allocation fails comes next. Then a bind, and the new
+ * /dev/fb0 must show a scene. After the second cycle and after the
+ * last, caches dropped, MemFree, Shmem, VmallocUsed and the inode count
+ * are read: what one cycle leaks grows between the two. make check runs
+ * a few cycles; make soak runs 50 (--cycles=N).
+ */
+static unsigned int soak_cycles = 6;
+static int soak_failed_probe;
+
+struct levels {
+	unsigned long long memfree, shmem, vmalloc;	/* kB */
+	long long inodes;
+};
+
+static int read_levels(struct levels *l, char *msg, size_t len)
+{
+	FILE *f;
+	int err, n;
+
+	sync();
+	sleep_ms(1000);		/* exited tasks' stacks, RCU-freed objects */
+	if ((err = sysfs_write("/proc/sys/vm/drop_caches", "3"))) {
+		snprintf(msg, len, "drop_caches: %s", strerror(-err));
+		return 1;
+	}
+	if (meminfo_kb("MemFree", &l->memfree) || meminfo_kb("Shmem", &l->shmem) ||
+	    meminfo_kb("VmallocUsed", &l->vmalloc)) {
+		snprintf(msg, len, "/proc/meminfo: no MemFree, Shmem or VmallocUsed");
+		return 1;
+	}
+	f = fopen("/proc/sys/fs/inode-nr", "r");
+	n = f ? fscanf(f, "%lld", &l->inodes) : 0;
+	if (f)
+		fclose(f);
+	if (n != 1) {
+		snprintf(msg, len, "/proc/sys/fs/inode-nr: unreadable");
+		return 1;
+	}
+	return 0;
+}
+
+#define SOAK_AFTER_MS	150	/* three flush periods of DRM's fbdev */
+
+struct soak_shared {
+	volatile int unbound;		/* the parent: the unbind returned */
+	volatile unsigned long before, after;	/* writes that landed */
+};
+
+static void soak_writer(struct soak_shared *sh, uint8_t *const m[2],
+			size_t npages)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	cpu_set_t set;
+	double until;
+	size_t i;
+
+	CPU_ZERO(&set);
+	CPU_SET(1, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		_exit(3);
+	sigaction(SIGBUS, &sa, NULL);
+	for (i = 0; !sh->unbound; i++) {
+		*(volatile uint32_t *)(m[i & 1] + ((i >> 1) % npages) * PAGE) = i;
+		sh->before++;
+	}
+	/* through the flushes of the writes after it, on a device gone */
+	until = now_ms() + SOAK_AFTER_MS;
+	for (i = 0; now_ms() < until; i++) {
+		*(volatile uint32_t *)(m[i & 1] + ((i >> 1) % npages) * PAGE) = i;
+		sh->after++;
+	}
+	_exit(0);
+}
+
+/* "exit N", "signal N": what a wait status says */
+static const char *status_str(int st)
+{
+	static char buf[32];
+
+	if (WIFEXITED(st))
+		snprintf(buf, sizeof(buf), "exit %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, sizeof(buf), "signal %d", WTERMSIG(st));
+	else
+		snprintf(buf, sizeof(buf), "status %#x", st);
+	return buf;
+}
+
+/* Wait for @p at most @ms: its pid, 0 when it did not end, or -1. */
+static pid_t wait_bounded(pid_t p, int *st, double ms)
+{
+	double until = now_ms() + ms;
+	pid_t r;
+
+	while ((r = waitpid(p, st, WNOHANG)) == 0 && now_ms() < until)
+		sleep_ms(20);
+	return r;
+}
+
+/*
+ * After a failed cycle: virtio-gpu bound and the suite's /dev/fb0 open and
+ * mapped again, as far as that goes, so that the tests after this one run
+ * on a framebuffer (their own failures then say what is wrong).
+ */
+static void soak_restore(const char *dev)
+{
+	if (fb.mem)
+		return;
+	sysfs_write_bounded(VGPU, "bind", dev, UNBIND_MS);
+	if (fb_wait_open(&fb, "/dev/fb0", DEADLINE_MS))
+		diag("after the failed cycle: no /dev/fb0 for the tests that follow");
+}
+
+/* One cycle of the soak; 0, or 1 with the reason in @msg. */
+static int soak_cycle(const char *dev, unsigned int cycle,
+		      struct soak_shared *sh, int *sigbus, char *msg, size_t len)
+{
+	size_t npages = fb.len / PAGE;
+	uint8_t *m[2] = { fb.mem, NULL };
+	struct scene s;
+	int fd2, err, st = 0;
+	pid_t p, r;
+
+	fd2 = open("/dev/fb0", O_RDWR);
+	if (fd2 < 0) {
+		snprintf(msg, len, "second open: %s", strerror(errno));
+		return 1;
+	}
+	m[1] = mmap(NULL, fb.len, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
+	if (m[1] == MAP_FAILED) {
+		snprintf(msg, len, "second mmap: %s", strerror(errno));
+		close(fd2);
+		return 1;
+	}
+	memset((void *)sh, 0, sizeof(*sh));
+	p = fork();
+	if (p == 0)
+		soak_writer(sh, m, npages);
+	if (p < 0) {
+		snprintf(msg, len, "fork: %s", strerror(errno));
+		munmap(m[1], fb.len);
+		close(fd2);
+		return 1;
+	}
+	sleep_ms(200);		/* a few flushes under the writer */
+	err = sysfs_write_bounded(VGPU, "unbind", dev, UNBIND_MS);
+	sh->unbound = 1;
+	r = wait_bounded(p, &st, DEADLINE_MS);
+	if (r == 0) {
+		diag_task(p);
+		kill(p, SIGKILL);
+		/* a writer stuck in the kernel is left there */
+		r = wait_bounded(p, &st, 1000);
+	}
+	munmap(m[1], fb.len);
+	close(fd2);
+	fb_close(&fb);
+	if (err) {
+		snprintf(msg, len, "unbind: %s", err == -ETIMEDOUT ?
+			 "did not return in time (where it hangs: above)" : strerror(-err));
+		return 1;
+	}
+	if (r != p) {
+		snprintf(msg, len, "the writer did not end within %d ms of the unbind (where it was: above)",
+			 DEADLINE_MS);
+		return 1;
+	}
+	if (!WIFEXITED(st) || (WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 7)) {
+		snprintf(msg, len, "the writer ended with %s, want exit 0 or SIGBUS (exit 3: it could not be pinned to the second CPU)",
+			 status_str(st));
+		return 1;
+	}
+	*sigbus = WEXITSTATUS(st) == 7;
+	if (soak_failed_probe) {
+		if (bind_with_failing_pagerefs(dev, msg, len))
+			return 1;
+		if ((err = sysfs_write_bounded(VGPU, "unbind", dev, UNBIND_MS))) {
+			snprintf(msg, len, "unbind after the failed probe: %s",
+				 err == -ETIMEDOUT ? "did not return in time (where it hangs: above)" :
+				 strerror(-err));
+			return 1;
+		}
+	}
+	if ((err = sysfs_write_bounded(VGPU, "bind", dev, UNBIND_MS))) {
+		snprintf(msg, len, "bind: %s", err == -ETIMEDOUT ?
+			 "did not return in time (where it hangs: above)" : strerror(-err));
+		return 1;
+	}
+	if ((err = fb_wait_open(&fb, "/dev/fb0", DEADLINE_MS))) {
+		snprintf(msg, len, "no /dev/fb0 after the bind: %s", strerror(-err));
+		return 1;
+	}
+	/* a colour of its own each cycle: a stale screen cannot pass */
+	scene_bands(&s, colours[cycle % NCOLOURS], colours[(cycle + 3) % NCOLOURS], 2);
+	if (draw_and_see(&s)) {
+		snprintf(msg, len, "the new /dev/fb0 is not on screen: %s", why);
+		return 1;
+	}
+	return 0;
+}
+
+/* What may grow between the second cycle and the last, and did. */
+static int drifted(const char *what, long long grew, long long bound,
+		   const char *unit, char *msg, size_t len)
+{
+	diag("%s by %lld %s (bound %lld)", what, grew, unit, bound);
+	if (grew <= bound)
+		return 0;
+	snprintf(msg, len, "%s by %lld %s between the second cycle and the last (bound %lld): something is left behind by every cycle",
+		 what, grew, unit, bound);
+	return 1;
+}
+
+static int test_unbind_cycles_no_drift(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	struct soak_shared *sh;
+	struct levels warm = { 0 }, end = { 0 };
+	unsigned int sigbuses = 0;
+	int sigbus;
+	unsigned long long fb_kb = fb.len / 1024;
+	char dev[64] = "", msg[600] = "";
+	unsigned int c, measured;
+	int bad = 0;
+
+	if (ncpu < 2)
+		return fail("%ld CPU online: the writer runs on the second one (a debug kernel with SMP, QEMU -smp 2)",
+			    ncpu);
+	if (soak_cycles < 4)
+		return fail("--cycles=%u: want 4 or more (two to warm up, two to compare)",
+			    soak_cycles);
+	if (virtio_gpu_device(dev, sizeof(dev)))
+		return fail("no virtio-gpu device under %s", VGPU);
+	if (soak_failed_probe && access(FAILFN "inject", W_OK))
+		return fail("--failed-probe: no fail_function in debugfs (%s): not the debug kernel?",
+			    strerror(errno));
+	sh = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		  -1, 0);
+	if (sh == MAP_FAILED)
+		return fail("mmap of the shared page: %s", strerror(errno));
+	for (c = 0; c < soak_cycles; c++) {
+		if (soak_cycle(dev, c, sh, &sigbus, msg, sizeof(msg))) {
+			bad = 1;
+			break;
+		}
+		diag("cycle %u: %lu writes before the unbind returned, %lu after, then %s",
+		     c + 1, sh->before, sh->after, sigbus ? "SIGBUS" :
+		     "the writer stopped (no fault refused)");
+		sigbuses += sigbus;
+		if (c == 1 && read_levels(&warm, msg, sizeof(msg))) {
+			bad = 1;
+			break;
+		}
+	}
+	munmap(sh, PAGE);
+	if (bad) {
+		soak_restore(dev);
+		return fail("cycle %u of %u: %s", c + 1, soak_cycles, msg);
+	}
+	measured = soak_cycles - 2;
+	diag("%u cycles%s; the writer got SIGBUS after %u of the unbinds",
+	     soak_cycles, soak_failed_probe ? ", each with a failed probe" : "",
+	     sigbuses);
+	if (read_levels(&end, msg, sizeof(msg)))
+		return fail("%s", msg);
+	/*
+	 * The bounds: half a framebuffer for Shmem (a GEM buffer left
+	 * behind) and VmallocUsed (a shadow buffer), one inode every two
+	 * cycles (the framebuffer's own inode), and for MemFree, which
+	 * KASAN's quarantine and the slab caches move by tens of MB, half
+	 * a framebuffer per cycle measured plus 48 MB.
+	 */
+	/* each is printed; the message is of the last that drifted */
+	bad = drifted("Shmem grew", (long long)end.shmem - (long long)warm.shmem,
+		      fb_kb / 2, "kB", msg, sizeof(msg));
+	bad |= drifted("VmallocUsed grew", (long long)end.vmalloc - (long long)warm.vmalloc,
+		       fb_kb / 2, "kB", msg, sizeof(msg));
+	bad |= drifted("the inode count grew", end.inodes - warm.inodes, measured / 2,
+		       "inodes", msg, sizeof(msg));
+	bad |= drifted("MemFree shrank", (long long)warm.memfree - (long long)end.memfree,
+		       measured * fb_kb / 2 + 48 * 1024, "kB", msg, sizeof(msg));
+	if (bad)
+		return fail("%s", msg);
 	return pass();
 }
 
@@ -843,6 +1162,7 @@ static const struct fbtest tests[] = {
 	{ "bad_input_refused", test_bad_input_refused },
 	{ "unbind_while_mapped", test_unbind_while_mapped },
 	{ "probe_without_memory", test_probe_without_memory },
+	{ "unbind_cycles_no_drift", test_unbind_cycles_no_drift },
 	{ "mprotect_race_with_flush", test_mprotect_race_with_flush },
 	{ "huge_pages_tracked", test_huge_pages_tracked },
 	/* last: it judges what the tests above left behind */
@@ -857,6 +1177,26 @@ static int note_start(void)
 	return 0;
 }
 
+/* --cycles=N and --failed-probe, for unbind_cycles_no_drift. */
+static int option(const char *arg)
+{
+	unsigned long n;
+	char *end;
+
+	if (!strcmp(arg, "--failed-probe")) {
+		soak_failed_probe = 1;
+		return 0;
+	}
+	if (strncmp(arg, "--cycles=", 9) || arg[9] < '0' || arg[9] > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(arg + 9, &end, 10);
+	if (*end || errno || n > 1000)
+		return -1;
+	soak_cycles = n;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct fbtest_suite suite = {
@@ -865,6 +1205,7 @@ int main(int argc, char **argv)
 		.cur = &cur,
 		.fb = &fb,
 		.setup = note_start,
+		.option = option,
 	};
 
 	return fbtest_main(argc, argv, &suite);

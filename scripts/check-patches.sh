@@ -18,7 +18,9 @@
 # reaches (a user that a configuration must reach and does not is a
 # failure) and every .c file the submission touches, all with W=1: no
 # warning (by file and message; line numbers move) that the base does not
-# have. Then, on the whole stack: modpost of the module configuration
+# have. Where a submission changes a header under include/, make matrix
+# also builds all of drivers/video/ and drivers/gpu/drm/ (x86_64, W=1),
+# base against the whole stack. Then, on the whole stack: modpost of the module configuration
 # (every module links, every symbol it needs is exported), sparse (C=2) and
 # scripts/kernel-doc on the touched files: nothing new against the base.
 #
@@ -182,6 +184,33 @@ if [ $got = $want ]; then
 	echo "ok matrix_reported_every_patch ($got of $want)"
 else
 	echo "not ok matrix_reported_every_patch ($got results, want $want)"
+fi
+
+# A patch that changes a shared header (include/) reaches every file that
+# includes it, not only the users and the touched files: make matrix
+# builds all of drivers/video/ and drivers/gpu/drm/ in the x86_64
+# configuration at W=1, base against the whole stack (the objects of the
+# two trees are all rebuilt; ccache replays the warnings of what it saw).
+headers=$(for s in $SUBMISSIONS; do git -C "$LINUX" diff --name-only base "$s" -- 'include/'; done | sort -u)
+if [ $tips = 0 ] && [ -n "$headers" ] && [[ " $CONFIGS " == *" x86_64 "* ]]; then
+	build_dirs() {	# build_dirs REV NAME
+		local out
+		out=$(objdir prefix-x86_64)
+		git -C "$SRC" checkout -q --detach "$1"
+		rm -f "$out/.fragments"	# configure for REV's Kconfig
+		find "$out/drivers/video" "$out/drivers/gpu/drm" -name '*.o' -delete 2>/dev/null || true
+		LENIENT_CONFIG=1 "$TOP/scripts/build.sh" prefix-x86_64 W=1 \
+			drivers/video/ drivers/gpu/drm/ >/dev/null 2>&1 || return 1
+		warnings "$LOGS/build-prefix-x86_64.log" >"$wdir/x86_64/$2"
+	}
+	rc=0
+	{ build_dirs base dirs-base && build_dirs "$stack" dirs-stack; } ||
+		{ rc=1; echo "the build of drivers/video/ and drivers/gpu/drm/ fails (log: work/logs/build-prefix-x86_64.log)"; } >"$wdir/dirs.new"
+	[ $rc = 0 ] && comm -13 "$wdir/x86_64/dirs-base" "$wdir/x86_64/dirs-stack" |
+		sed 's/^/x86_64, drivers\/video and drm: /' >"$wdir/dirs.new"
+	[ -s "$wdir/dirs.new" ] && rc=1
+	echo "headers changed: $(echo $headers); drivers/video and drm at W=1: base $(wc -l <"$wdir/x86_64/dirs-base" 2>/dev/null || echo -) warnings, stack $(wc -l <"$wdir/x86_64/dirs-stack" 2>/dev/null || echo -)" >&2
+	result $rc headers_includers_build_without_new_warnings "$wdir/dirs.new"
 fi
 
 # The whole stack, once: every module links (modpost).
