@@ -734,6 +734,17 @@ void diag_task(pid_t p)
 	}
 }
 
+/* Wait for @p at most @ms: its pid, 0 when it did not end, or -1. */
+pid_t wait_bounded(pid_t p, int *st, double ms)
+{
+	double until = now_ms() + ms;
+	pid_t r;
+
+	while ((r = waitpid(p, st, WNOHANG)) == 0 && now_ms() < until)
+		sleep_ms(20);
+	return r;
+}
+
 /*
  * Run "echo DEV > DRIVER/WHAT" in a child, and wait for it at most
  * @ms: a hung unbind is a result, not a hung test. 0, -ETIMEDOUT (the
@@ -743,8 +754,7 @@ int sysfs_write_bounded(const char *drv, const char *what, const char *dev,
 			double ms)
 {
 	char path[512];
-	double until = now_ms() + ms;
-	pid_t p;
+	pid_t p, r;
 	int st;
 
 	snprintf(path, sizeof(path), "%s/%s", drv, what);
@@ -753,14 +763,20 @@ int sysfs_write_bounded(const char *drv, const char *what, const char *dev,
 		return -errno;
 	if (p == 0)
 		_exit(sysfs_write(path, dev) ? 1 : 0);
-	while (waitpid(p, &st, WNOHANG) == 0) {
-		if (now_ms() > until) {
-			diag_task(p);
-			return -ETIMEDOUT;
-		}
-		sleep_ms(50);
+	r = wait_bounded(p, &st, ms);
+	if (r == 0) {
+		diag_task(p);
+		return -ETIMEDOUT;
 	}
+	if (r < 0)
+		return -errno;
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+const char *bounded_strerror(int err)
+{
+	return err == -ETIMEDOUT ? "did not return in time (where it hangs: above)" :
+				   strerror(-err);
 }
 
 /*

@@ -189,6 +189,12 @@ void diag_task(pid_t p);
  */
 int sysfs_write_bounded(const char *drv, const char *what, const char *dev,
 			double ms);
+/* A bind or an unbind that takes longer than this hangs. */
+#define UNBIND_MS	20000
+/* sysfs_write_bounded()'s error, for a message. */
+const char *bounded_strerror(int err);
+/* Wait for @p at most @ms: its pid, 0 when it did not end, or -1. */
+pid_t wait_bounded(pid_t p, int *st, double ms);
 
 /*
  * The /proc/meminfo field @key, in kB, into *@kb: 0, 1 when there is no

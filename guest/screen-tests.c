@@ -503,8 +503,6 @@ reset_failed:
 	return 1;
 }
 
-#define UNBIND_MS	20000
-
 /*
  * Map and write /dev/fb0, close it, then unbind the display's driver with
  * nothing mapped, bind it again, and draw on the new /dev/fb0. Debian 13's
@@ -533,8 +531,7 @@ static int test_rebind_after_mapping(void)
 		return fail("unbind of %s from %s: %s", dev, drv, strerror(-err));
 	err = sysfs_write_bounded(drv, "bind", dev, UNBIND_MS);
 	if (err)
-		return fail("bind of %s to %s: %s", dev, drv,
-			    err == -ETIMEDOUT ? "did not return" : strerror(-err));
+		return fail("bind of %s to %s: %s", dev, drv, bounded_strerror(err));
 	err = fb_wait_open(&fb, "/dev/fb0", DEADLINE_MS);
 	if (err)
 		return fail("no /dev/fb0 after the rebind: %s", strerror(-err));

@@ -397,7 +397,6 @@ static int kmsg_find(int fd, const char *what)
 }
 
 #define DRM_SETUP_FAILED "Failed to setup generic emulation (ret=-12)"
-#define UNBIND_MS	20000	/* a bind or an unbind that takes longer hangs */
 
 /*
  * Bind virtio-gpu (unbound) with the pageref allocation failing once:
@@ -443,8 +442,7 @@ static int bind_with_failing_pagerefs(const char *dev, char *msg, size_t len)
 			close(kmsg);
 		sysfs_write(FAILFN "inject", "!fb_deferred_io_alloc_pagerefs");
 		snprintf(msg, len, "bind with the failing allocation: %s",
-			 err == -ETIMEDOUT ? "did not return in time (where it hangs: above)" :
-			 strerror(-err));
+			 bounded_strerror(err));
 		return 1;
 	}
 	sleep_ms(1000);
@@ -594,17 +592,6 @@ static const char *status_str(int st)
 	return buf;
 }
 
-/* Wait for @p at most @ms: its pid, 0 when it did not end, or -1. */
-static pid_t wait_bounded(pid_t p, int *st, double ms)
-{
-	double until = now_ms() + ms;
-	pid_t r;
-
-	while ((r = waitpid(p, st, WNOHANG)) == 0 && now_ms() < until)
-		sleep_ms(20);
-	return r;
-}
-
 /*
  * After a failed cycle: virtio-gpu bound and the suite's /dev/fb0 open and
  * mapped again, as far as that goes, so that the tests after this one run
@@ -664,8 +651,7 @@ static int soak_cycle(const char *dev, unsigned int cycle,
 	close(fd2);
 	fb_close(&fb);
 	if (err) {
-		snprintf(msg, len, "unbind: %s", err == -ETIMEDOUT ?
-			 "did not return in time (where it hangs: above)" : strerror(-err));
+		snprintf(msg, len, "unbind: %s", bounded_strerror(err));
 		return 1;
 	}
 	if (r != p) {
@@ -684,14 +670,12 @@ static int soak_cycle(const char *dev, unsigned int cycle,
 			return 1;
 		if ((err = sysfs_write_bounded(VGPU, "unbind", dev, UNBIND_MS))) {
 			snprintf(msg, len, "unbind after the failed probe: %s",
-				 err == -ETIMEDOUT ? "did not return in time (where it hangs: above)" :
-				 strerror(-err));
+				 bounded_strerror(err));
 			return 1;
 		}
 	}
 	if ((err = sysfs_write_bounded(VGPU, "bind", dev, UNBIND_MS))) {
-		snprintf(msg, len, "bind: %s", err == -ETIMEDOUT ?
-			 "did not return in time (where it hangs: above)" : strerror(-err));
+		snprintf(msg, len, "bind: %s", bounded_strerror(err));
 		return 1;
 	}
 	if ((err = fb_wait_open(&fb, "/dev/fb0", DEADLINE_MS))) {
@@ -776,9 +760,9 @@ static int test_unbind_cycles_no_drift(void)
 	 * behind) and VmallocUsed (a shadow buffer), one inode every two
 	 * cycles (the framebuffer's own inode), and for MemFree, which
 	 * KASAN's quarantine and the slab caches move by tens of MB, half
-	 * a framebuffer per cycle measured plus 48 MB.
+	 * a framebuffer per cycle measured plus 48 MB. Each drift is
+	 * printed; the message is of the last one.
 	 */
-	/* each is printed; the message is of the last that drifted */
 	bad = drifted("Shmem grew", (long long)end.shmem - (long long)warm.shmem,
 		      fb_kb / 2, "kB", msg, sizeof(msg));
 	bad |= drifted("VmallocUsed grew", (long long)end.vmalloc - (long long)warm.vmalloc,

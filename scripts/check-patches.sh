@@ -20,9 +20,10 @@
 # warning (by file and message; line numbers move) that the base does not
 # have. Where a submission changes a header under include/, make matrix
 # also builds all of drivers/video/ and drivers/gpu/drm/ (x86_64, W=1),
-# base against the whole stack. Then, on the whole stack: modpost of the module configuration
-# (every module links, every symbol it needs is exported), sparse (C=2) and
-# scripts/kernel-doc on the touched files: nothing new against the base.
+# base against the whole stack. Then, on the whole stack: modpost of the
+# module configuration (every module links, every symbol it needs is
+# exported), sparse (C=2) and scripts/kernel-doc on the touched files:
+# nothing new against the base.
 #
 # Prints one result line per check, "ok NAME" or "not ok NAME", for
 # check.sh, and the warning counts per configuration on stderr.
