@@ -35,9 +35,19 @@ static void fb_set_id(struct fb *fb)
 		strcpy(fb->id, "unnamed");
 }
 
+static int unbind_fbcon(void);
+
 static int fb_open_mode(struct fb *fb, const char *path, int modeset)
 {
+	int err;
+
 	memset(fb, 0, sizeof(*fb));
+	/*
+	 * fbcon, where the kernel has it, takes every framebuffer that
+	 * comes (at boot, and again after a driver's rebind).
+	 */
+	if (modeset && (err = unbind_fbcon()))
+		return err;
 	fb->fd = open(path, O_RDWR);
 	if (fb->fd < 0)
 		return -errno;
@@ -779,12 +789,7 @@ const char *bounded_strerror(int err)
 				   strerror(-err);
 }
 
-/*
- * fbcon, where a kernel has it, draws its cursor into the framebuffer: its
- * damage would merge with the tests' and hide a write that never reached
- * the screen. Unbind every console bound to a framebuffer, and say so.
- */
-static int unbind_fbcon(void)
+int fbcon_vtcon(void)
 {
 	char path[64], name[128];
 	int i, fd, n;
@@ -797,22 +802,44 @@ static int unbind_fbcon(void)
 		n = read(fd, name, sizeof(name) - 1);
 		close(fd);
 		name[n > 0 ? n : 0] = 0;
-		if (!strstr(name, "frame buffer"))
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/vtconsole/vtcon%d/bind", i);
-		fd = open(path, O_WRONLY);
-		if (fd < 0 || write(fd, "0", 1) != 1) {
-			int e = errno;
-
-			if (fd >= 0)
-				close(fd);
-			return -e;
-		}
-		close(fd);
-		diag("unbound vtcon%d (%.*s) from the framebuffer", i,
-		     (int)strcspn(name, "\n"), name);
+		if (strstr(name, "frame buffer"))
+			return i;
 	}
-	return 0;
+	return -ENOENT;
+}
+
+int fbcon_bind(int vtcon, int bind)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/class/vtconsole/vtcon%d/bind", vtcon);
+	return sysfs_write(path, bind ? "1" : "0");
+}
+
+/*
+ * fbcon, where a kernel has it, draws its cursor into the framebuffer: its
+ * damage would merge with the tests' and hide a write that never reached
+ * the screen. Unbind it from the framebuffer, and say so.
+ */
+static int unbind_fbcon(void)
+{
+	int con = fbcon_vtcon(), fd, err;
+	char path[64], bound = '0';
+
+	if (con < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/sys/class/vtconsole/vtcon%d/bind", con);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	err = read(fd, &bound, 1) == 1 ? 0 : -EIO;
+	close(fd);
+	if (err || bound == '0')
+		return err;
+	err = fbcon_bind(con, 0);
+	if (!err)
+		diag("unbound vtcon%d (the framebuffer console) from the framebuffer", con);
+	return err;
 }
 
 /*
@@ -870,8 +897,6 @@ int fbtest_main(int argc, char **argv, const struct fbtest_suite *suite)
 	if (suite->fb)
 		suite->fb->fd = -1;
 	err = oracle_open();
-	if (!err)
-		err = unbind_fbcon();
 	if (!err && suite->fb)
 		err = fb_open(suite->fb, "/dev/fb0");
 	if (!err && suite->setup)

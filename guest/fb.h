@@ -180,6 +180,14 @@ int pass(void);
 int fb_wait_open(struct fb *fb, const char *path, double ms);
 int sysfs_write(const char *path, const char *val);
 
+/*
+ * The framebuffer console: the N of its /sys/class/vtconsole/vtconN, or
+ * -ENOENT when the kernel has none. fbcon_bind() binds it to the
+ * framebuffer (@bind 1) or unbinds it (0): 0 or -errno.
+ */
+int fbcon_vtcon(void);
+int fbcon_bind(int vtcon, int bind);
+
 /* Say where a task is: its state and, where the kernel tells, its stack. */
 void diag_task(pid_t p);
 /*

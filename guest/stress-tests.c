@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/kd.h>
 
 #include "fb.h"
 
@@ -1139,6 +1140,95 @@ static int test_mprotect_race_with_flush(void)
 	return pass();
 }
 
+/*
+ * fbcon bound to the framebuffer that a program has mapped, as on a
+ * machine without a display server. The program puts the VT in
+ * KD_GRAPHICS, and fbcon leaves the screen to it: its writes reach the
+ * screen exactly, also after a second of fbcon's cursor timer. Back in
+ * KD_TEXT, fbcon draws the console over them (so it was bound, and the
+ * screen it left alone was its own). Then fbcon is unbound, which ends
+ * its use of the framebuffer, with the mapping still there: the
+ * mapping's writes still reach the screen without fsync(). A kernel
+ * without fbcon fails (the debug kernels build it).
+ */
+static int test_fbcon_graphics_mode(void)
+{
+	int con, tty, err, r, mode = KD_TEXT;
+	double t0;
+	struct scene s;
+
+	con = fbcon_vtcon();
+	if (con < 0)
+		return fail("no framebuffer console in /sys/class/vtconsole: the kernel lacks CONFIG_FRAMEBUFFER_CONSOLE (or CONFIG_VT_HW_CONSOLE_BINDING)");
+	tty = open("/dev/tty0", O_RDWR);
+	if (tty < 0)
+		return fail("/dev/tty0 (the foreground VT): %s", strerror(errno));
+	err = fbcon_bind(con, 1);
+	if (err) {
+		r = fail("binding fbcon (vtcon%d) to the framebuffer: %s", con,
+			 strerror(-err));
+		goto out;
+	}
+	if (ioctl(tty, KDSETMODE, KD_GRAPHICS)) {
+		r = fail("KDSETMODE KD_GRAPHICS on /dev/tty0: %s", strerror(errno));
+		goto out;
+	}
+	mode = KD_GRAPHICS;
+	scene_bands(&s, 0x103050, 0xe0c020, 3);
+	if (draw_and_see(&s)) {
+		r = fail("in KD_GRAPHICS with fbcon bound, the program's drawing never reached the screen: %s",
+			 why);
+		goto out;
+	}
+	/* fbcon's cursor blinks every 200 ms in KD_TEXT: none may show */
+	sleep_ms(1000);
+	if (oracle_check(&fb, &s, why, sizeof(why)) != 1) {
+		r = fail("in KD_GRAPHICS, a second after the drawing was on screen, it no longer was (fbcon drew?): %s",
+			 why);
+		goto out;
+	}
+	scene_add(&s, 0, fb.var.yres / 2, fb.var.xres, 8, 0x20e060);
+	fb_fill(&fb, &s.r[s.n - 1]);
+	if (oracle_wait(&fb, &s, now_ms(), DEADLINE_MS, why, sizeof(why)) < 0) {
+		r = fail("in KD_GRAPHICS, a second write never reached the screen: %s",
+			 why);
+		goto out;
+	}
+	if (ioctl(tty, KDSETMODE, KD_TEXT)) {
+		r = fail("KDSETMODE KD_TEXT on /dev/tty0: %s", strerror(errno));
+		goto out;
+	}
+	mode = KD_TEXT;
+	/* fbcon redraws the console: the drawing must go */
+	for (t0 = now_ms(); oracle_check(&fb, &s, why, sizeof(why)) == 1;) {
+		if (now_ms() - t0 > DEADLINE_MS) {
+			r = fail("back in KD_TEXT, fbcon did not draw the console within %d ms: it was not on this framebuffer, and the test proved nothing",
+				 DEADLINE_MS);
+			goto out;
+		}
+		sleep_ms(50);
+	}
+	err = fbcon_bind(con, 0);
+	if (err) {
+		r = fail("unbinding fbcon (vtcon%d): %s", con, strerror(-err));
+		goto out;
+	}
+	scene_bands(&s, 0x305010, 0x20c0e0, 2);
+	if (draw_and_see(&s)) {
+		r = fail("after fbcon was unbound, the mapping's writes never reached the screen (no fsync): %s",
+			 why);
+		goto out;
+	}
+	r = pass();
+out:
+	if (mode != KD_TEXT)
+		ioctl(tty, KDSETMODE, KD_TEXT);
+	/* the tests that follow judge a screen of their own */
+	fbcon_bind(con, 0);
+	close(tty);
+	return r;
+}
+
 static const struct fbtest tests[] = {
 	{ "stress_many_processes", test_stress_many_processes },
 	{ "two_opens_one_closed", test_two_opens_one_closed },
@@ -1149,6 +1239,7 @@ static const struct fbtest tests[] = {
 	{ "unbind_cycles_no_drift", test_unbind_cycles_no_drift },
 	{ "mprotect_race_with_flush", test_mprotect_race_with_flush },
 	{ "huge_pages_tracked", test_huge_pages_tracked },
+	{ "fbcon_graphics_mode", test_fbcon_graphics_mode },
 	/* last: it judges what the tests above left behind */
 	{ "kmemleak_clean", test_kmemleak_clean },
 };
