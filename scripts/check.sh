@@ -394,6 +394,8 @@ for step in $steps; do
 		# failed probe where the base can inject one, and bind, under
 		# writers: minutes of TCG per base).
 		build debug
+		# make soak on its own, in a checkout that never ran make check
+		check guest_initramfs "$TOP/scripts/initramfs.sh"
 		# shellcheck disable=SC2086
 		guest debug virtio soak stress-tests $SOAK_OPTIONS \
 			--cycles="${SOAK_CYCLES:-50}" unbind_cycles_no_drift
