@@ -396,9 +396,13 @@ for step in $steps; do
 		build debug
 		# make soak on its own, in a checkout that never ran make check
 		check guest_initramfs "$TOP/scripts/initramfs.sh"
+		# A cycle took 5-8 s on 7.3's debug kernel (79 in 600 s with
+		# the boot): the boot may take 12 s a cycle, plus two minutes.
+		cycles=${SOAK_CYCLES:-50}
 		# shellcheck disable=SC2086
-		guest debug virtio soak stress-tests $SOAK_OPTIONS \
-			--cycles="${SOAK_CYCLES:-50}" unbind_cycles_no_drift
+		BOOT_TIMEOUT=${BOOT_TIMEOUT:-$((120 + 12 * cycles))} \
+			guest debug virtio soak stress-tests $SOAK_OPTIONS \
+			--cycles="$cycles" unbind_cycles_no_drift
 		;;
 	mutants)
 		# Negative controls of the oracles themselves: a deliberate bug
