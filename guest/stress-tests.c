@@ -1176,7 +1176,7 @@ static int test_fbcon_graphics_mode(void)
 	mode = KD_GRAPHICS;
 	scene_bands(&s, 0x103050, 0xe0c020, 3);
 	if (draw_and_see(&s)) {
-		r = fail("in KD_GRAPHICS with fbcon bound, the program's drawing never reached the screen: %s",
+		r = fail("in KD_GRAPHICS with fbcon bound, the program's drawing never reached the screen (fbcon drew over it, or a write was lost): %s",
 			 why);
 		goto out;
 	}
