@@ -789,13 +789,19 @@ const char *bounded_strerror(int err)
 				   strerror(-err);
 }
 
+/* /sys/class/vtconsole/vtcon@con/@file, into @path. */
+static void vtcon_path(char *path, size_t len, int con, const char *file)
+{
+	snprintf(path, len, "/sys/class/vtconsole/vtcon%d/%s", con, file);
+}
+
 int fbcon_vtcon(void)
 {
 	char path[64], name[128];
 	int i, fd, n;
 
 	for (i = 0; i < 16; i++) {
-		snprintf(path, sizeof(path), "/sys/class/vtconsole/vtcon%d/name", i);
+		vtcon_path(path, sizeof(path), i, "name");
 		fd = open(path, O_RDONLY);
 		if (fd < 0)
 			continue;
@@ -812,7 +818,7 @@ int fbcon_bind(int vtcon, int bind)
 {
 	char path[64];
 
-	snprintf(path, sizeof(path), "/sys/class/vtconsole/vtcon%d/bind", vtcon);
+	vtcon_path(path, sizeof(path), vtcon, "bind");
 	return sysfs_write(path, bind ? "1" : "0");
 }
 
@@ -828,7 +834,7 @@ static int unbind_fbcon(void)
 
 	if (con < 0)
 		return 0;
-	snprintf(path, sizeof(path), "/sys/class/vtconsole/vtcon%d/bind", con);
+	vtcon_path(path, sizeof(path), con, "bind");
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -errno;
