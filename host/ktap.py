@@ -14,6 +14,9 @@ TAINTED = re.compile(r"^fbtest-init: tainted (\S+)$")
 # lockdep's own switch at the end of the boot (guest/init, when the kernel
 # has /proc/lockdep_stats): 0 means it turned itself off after a report.
 DEBUG_LOCKS = re.compile(r"^fbtest-init: debug_locks (\S+)$")
+# what a test said of itself ("# NAME: ..."): the guest's fail() prints
+# its message so, just before the "not ok" line
+SAID = re.compile(r"^# (\S+): (.*)$")
 
 
 # What qemu.py records of every boot beside the guest's own tests, in the
@@ -35,7 +38,12 @@ class Console:
     def __init__(self, lines):
         self.plan, self.results, self.twice = None, {}, []
         self.exit_status = self.tainted = self.debug_locks = None
+        # the last "# NAME: ..." line before each failed test's result
+        self.reasons, said = {}, {}
         for line in lines:
+            m = SAID.match(line)
+            if m:
+                said[m.group(1)] = m.group(2)
             m = KTAP_PLAN.match(line)
             if m and self.plan is None:
                 self.plan = int(m.group(1))
@@ -45,6 +53,8 @@ class Console:
                 if n in self.results:
                     self.twice.append(n)
                 self.results[n] = (m.group(1) == "ok", m.group(3))
+                if m.group(1) != "ok" and m.group(3) in said:
+                    self.reasons[m.group(3)] = said[m.group(3)]
             m = EXIT_STATUS.match(line)
             if m:
                 self.exit_status = int(m.group(1))
@@ -66,12 +76,14 @@ class Console:
 def self_test():
     bad = 0
     c = Console(["KTAP version 1", "1..3", "ok 1 a", "[ 1.0] ok 9 kunit_case",
-                 "not ok 2 b", "ok 2 b", "fbtest-init: exit status 1",
+                 "# b: first try", "# b: DIFF 3 pixels", "not ok 2 b",
+                 "ok 2 b", "fbtest-init: exit status 1",
                  "fbtest-init: tainted 512", "fbtest-init: debug_locks 0"])
     for what, got, want in (
             ("tests", c.tests(), [(True, "a"), (True, "b"),
                                   (False, "test_3_never_reported")]),
             ("twice", c.twice, [2]), ("exit", c.exit_status, 1),
+            ("reasons", c.reasons, {"b": "DIFF 3 pixels"}),
             ("taint", c.tainted, "512"), ("debug_locks", c.debug_locks, "0")):
         if got != want:
             print(f"self-test: console {what}: {got!r}, want {want!r}")

@@ -18,7 +18,9 @@ The guest command runs from the initramfs's init and prints KTAP on the
 console; init then prints its exit status, the kernel's taint flags and
 lockdep's switch. Each result is printed as it arrives, prefixed with
 PREFIX, and written with the harness's own results to DIR/results, one
-"ok NAME" or "not ok NAME" a line:
+"ok NAME" or "not ok NAME" a line (and to DIR/reasons "NAME<tab>WHY" for
+each failed result whose failure one line says: the test's own message,
+the first kernel report, the note on the boot):
 
     PREFIX<test>               each KTAP result; a planned one that never
                                reported fails, a number reported twice
@@ -101,6 +103,7 @@ class Machine:
         self.qemu_trace = os.path.join(self.out, "qemu-trace.log")
         self.flush_offset = 0
         self.results = os.path.join(self.out, "results")
+        self.reasons = os.path.join(self.out, "reasons")
         self.oracle_errors = []
         self.nchecks = 0
         self.paused = 0.0       # seconds the VM stood still for requests
@@ -358,6 +361,8 @@ class Machine:
             print(f"    | {line}")
         with open(self.results, "w") as f:
             f.write(f"not ok {name}boot\n")
+        with open(self.reasons, "w") as f:
+            f.write(f"{name}boot\tQEMU did not start: {' '.join(str(err).split())}\n")
         sys.stdout.flush()
         return 1
 
@@ -397,6 +402,8 @@ class Machine:
         con = Console(lines)
         reports = kernel_reports(lines)
         notes = []
+        # why a result failed, where one line says it (DIR/reasons)
+        reasons = {name + t: r for t, r in con.reasons.items()}
 
         # one result per test the guest ran, then the boot's properties
         out = [(ok, name + test) for ok, test in con.tests()]
@@ -414,11 +421,15 @@ class Machine:
                    self.timeout_why if timed_out
                    else f"QEMU ended (status {self.proc.returncode}) first")
             notes.append(f"the guest never printed 'fbtest-init: exit status': {why}")
+            reasons[name + "guest_finished"] = notes[-1]
         out.append((con.exit_status == 0, name + "guest_exit_status"))
         if finished and con.exit_status != 0:
             notes.append(f"the guest command exited with status {con.exit_status}")
+            reasons[name + "guest_exit_status"] = notes[-1]
 
         out.append((not self.oracle_errors, name + "screen_oracle"))
+        if self.oracle_errors:
+            reasons[name + "screen_oracle"] = self.oracle_errors[0]
         for e in self.oracle_errors[:5]:
             notes.append(f"screen oracle error: {e}")
         if len(self.oracle_errors) > 5:
@@ -435,9 +446,14 @@ class Machine:
             taint_ok = value & ~TAINT_ALLOWED == 0
             if not taint_ok:
                 notes.append(f"kernel tainted: {value} = {decode_taint(value)}")
+        if not taint_ok:
+            reasons[name + "kernel_not_tainted"] = notes[-1]
         out.append((taint_ok, name + "kernel_not_tainted"))
 
         out.append((not reports, name + "kernel_log_clean"))
+        if reports:
+            reasons[name + "kernel_log_clean"] = (f"{len(reports)} report "
+                                                  f"lines, the first: {reports[0][1]}")
 
         try:
             with open(self.qemu_trace, errors="replace") as f:
@@ -445,6 +461,8 @@ class Machine:
         except FileNotFoundError:
             rejected = []
         out.append((not rejected, name + "qemu_saw_no_guest_error"))
+        if rejected:
+            reasons[name + "qemu_saw_no_guest_error"] = rejected[0]
         for line in rejected[:5]:
             notes.append(f"QEMU rejected a guest access: {line}")
         if len(rejected) > 5:
@@ -461,10 +479,16 @@ class Machine:
                 notes.append(f"lockdep turned itself off during the boot "
                              f"(debug_locks {con.debug_locks}): its first "
                              "report is above, or it ran out of entries")
+            if not on:
+                reasons[name + "lockdep_still_on"] = notes[-1]
 
         with open(self.results, "w") as f:
             for ok, test in out:
                 f.write(f"{'ok' if ok else 'not ok'} {test}\n")
+        with open(self.reasons, "w") as f:
+            for ok, test in out:
+                if not ok and test in reasons:
+                    f.write(f"{test}\t{' '.join(reasons[test].split())}\n")
         failed = [t for ok, t in out if not ok]
         prefix = name.rstrip("/") or "qemu.py"
         for note in notes:

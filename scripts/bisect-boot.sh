@@ -57,7 +57,7 @@ for n in "${picks[@]}"; do
 	boot bisect virtio "$out" --name "bisect/$name/" --timeout 600 \
 		$(kernel_args bisect) -- stress-tests $TESTS >&2 || true
 	if [ -s "$out/results" ]; then
-		tee -a "$res" <"$out/results"
+		run_results "$out" | tee -a "$res"
 	else
 		echo "not ok bisect/$name/boot (no results; console: ${out#$TOP/}/console.log)" | tee -a "$res"
 	fi

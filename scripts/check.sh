@@ -141,7 +141,7 @@ guest() {
 	say "boot $1 kernel on $2: ${*:4}"
 	boot_run "$@"
 	if [ -s "$out/results" ]; then
-		cat "$out/results" >>"$RES"
+		run_results "$out" >>"$RES"
 	else
 		record "not ok" "$1/$3/boot (no results; see above)"
 	fi

@@ -43,7 +43,7 @@ elif not any(s["name"] == "fb_defio" for s in group["sub_groups"]):
     print("not ok kunit/fb_defio_suite_ran (no fb_defio suite in the console)")
 PY
 if [ -f "$out/results" ]; then
-	cat "$out/results"
+	run_results "$out"
 else
 	echo "not ok kunit/boot_results (qemu.py wrote none)"
 fi

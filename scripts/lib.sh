@@ -265,6 +265,27 @@ kernel_args() {
 	esac
 }
 
+# run_results DIR: the results of a boot (qemu.py's DIR/results), each
+# failed one followed by why in parentheses, where qemu.py knew it in one
+# line (DIR/reasons: the test's own message, the first kernel report),
+# cut to 240 characters: the failures that summary lists say why.
+run_results() {
+	awk -F '\t' 'FILENAME != ARGV[2] { why[$1] = $2; next }
+		/^not ok / && (substr($0, 8) in why) {
+			r = why[substr($0, 8)]
+			if (length(r) > 240) r = substr(r, 1, 237) "..."
+			print $0 " (" r ")"; next
+		}
+		{ print }' "$1/reasons" "$1/results" 2>/dev/null ||
+		cat "$1/results"
+}
+
+# reason DIR NAME: why the result NAME of the boot in DIR failed, in one
+# line (DIR/reasons), or nothing.
+reason() {
+	awk -F '\t' -v n="$2" '$1 == n { print $2; exit }' "$1/reasons" 2>/dev/null
+}
+
 # summary RESULTS: the failed results of the file RESULTS ("ok NAME" and
 # "not ok NAME" lines), then "N passed, N failed"; non-zero when one
 # failed or none passed.

@@ -91,11 +91,10 @@ for name in "${names[@]}"; do
 		echo "| $name: $(md "$desc") | $kernel | **SURVIVED** | |" >>"$table"
 		continue
 	fi
-	# the message: the failed test's own line, else the first kernel
-	# report or note that qemu.py printed
-	first=${caught%% *}
-	msg=$(grep -m1 "^# $first: " "$run/console.log" | sed "s/^# $first: //")
-	[ -n "$msg" ] || msg=$(grep -m1 -E '^    (kernel report|[^ ]+: )' "$out/$name-boot.log" | sed 's/^ *//')
+	# the message: why the first caught result failed (the test's own
+	# line, the first kernel report, the note on the boot)
+	msg=$(reason "$run" "$name/${caught%% *}")
+	[ -n "$msg" ] || msg=$(cut -f2 "$run/reasons" 2>/dev/null | head -n 1)
 	echo "ok mutants/$name (caught by $caught: $(cut -c1-160 <<<"$msg"))"
 	echo "| $name: $(md "$desc") | $kernel | $caught | $(md "$msg") |" >>"$table"
 done
