@@ -848,11 +848,6 @@ static int unbind_fbcon(void)
 	return err;
 }
 
-/*
- * Whether test @t runs: named on the command line, or, when none is,
- * meant for this framebuffer (only_on; all of them when setup failed,
- * each to fail with the setup's error).
- */
 /* Whether test @t is meant for a framebuffer whose id is @id (only_on). */
 static int meant_for(const struct fbtest_suite *suite, unsigned int t,
 		     const char *id)
@@ -862,6 +857,11 @@ static int meant_for(const struct fbtest_suite *suite, unsigned int t,
 	return !only || !strncmp(id, only, strlen(only));
 }
 
+/*
+ * Whether test @t runs: named on the command line, or, when none is,
+ * meant for this framebuffer (only_on; all of them when setup failed,
+ * each to fail with the setup's error).
+ */
 static int wanted(const struct fbtest_suite *suite, unsigned int t, int argc,
 		  char **argv, int first, int err)
 {
