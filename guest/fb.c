@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/kd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -814,37 +815,75 @@ int fbcon_vtcon(void)
 	return -ENOENT;
 }
 
+/* Whether fbcon (vtcon@con) is bound: 1, 0, or -errno. */
+static int fbcon_bound(int con)
+{
+	char path[64], c = 0;
+	int fd, n;
+
+	vtcon_path(path, sizeof(path), con, "bind");
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, &c, 1);
+	close(fd);
+	return n == 1 ? c == '1' : -EIO;
+}
+
 int fbcon_bind(int vtcon, int bind)
 {
 	char path[64];
+	int err;
 
 	vtcon_path(path, sizeof(path), vtcon, "bind");
-	return sysfs_write(path, bind ? "1" : "0");
+	err = sysfs_write(path, bind ? "1" : "0");
+	if (err)
+		return err;
+	/* the VT layer ignores what fails: see whether it happened */
+	err = fbcon_bound(vtcon);
+	return err < 0 ? err : err == !!bind ? 0 : -EBUSY;
 }
 
 /*
  * fbcon, where a kernel has it, draws its cursor into the framebuffer: its
  * damage would merge with the tests' and hide a write that never reached
- * the screen. Unbind it from the framebuffer, and say so.
+ * the screen. Unbind it from the framebuffer, and say so. The VT layer
+ * keeps it bound, without an error, when no other console driver is
+ * registered to take the VTs (a VGA display: vgaarb unregisters vgacon
+ * when the DRM driver takes the device over). Then put the foreground VT
+ * in KD_GRAPHICS, as a display server does, where fbcon draws nothing.
  */
 static int unbind_fbcon(void)
 {
-	int con = fbcon_vtcon(), fd, err;
-	char path[64], bound = '0';
+	int con = fbcon_vtcon(), tty, mode = KD_TEXT, err;
 
 	if (con < 0)
 		return 0;
-	vtcon_path(path, sizeof(path), con, "bind");
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	err = read(fd, &bound, 1) == 1 ? 0 : -EIO;
-	close(fd);
-	if (err || bound == '0')
+	err = fbcon_bound(con);
+	if (err <= 0)
 		return err;
+	tty = open("/dev/tty0", O_RDWR);
+	if (tty < 0)
+		return -errno;
+	if (!ioctl(tty, KDGETMODE, &mode) && mode == KD_GRAPHICS) {
+		close(tty);	/* an earlier open did it */
+		return 0;
+	}
 	err = fbcon_bind(con, 0);
-	if (!err)
+	if (!err) {
 		diag("unbound vtcon%d (the framebuffer console) from the framebuffer", con);
+	} else if (err == -EBUSY) {
+		if (ioctl(tty, KDSETMODE, KD_GRAPHICS) ||
+		    ioctl(tty, KDGETMODE, &mode))
+			err = -errno;
+		else
+			err = mode == KD_GRAPHICS ? 0 : -EIO;
+		diag("fbcon (vtcon%d) stays bound: no other console driver to take the VTs; %s%s",
+		     con, err ? "KD_GRAPHICS on /dev/tty0 failed: " :
+		     "the foreground VT is in KD_GRAPHICS, where fbcon draws nothing",
+		     err ? strerror(-err) : "");
+	}
+	close(tty);
 	return err;
 }
 

@@ -183,7 +183,9 @@ int sysfs_write(const char *path, const char *val);
 /*
  * The framebuffer console: the N of its /sys/class/vtconsole/vtconN, or
  * -ENOENT when the kernel has none. fbcon_bind() binds it to the
- * framebuffer (@bind 1) or unbinds it (0): 0 or -errno.
+ * framebuffer (@bind 1) or unbinds it (0): 0, or -errno, -EBUSY when the
+ * binding did not change (the VT layer says nothing: it keeps fbcon bound
+ * when no other console driver is registered to take the VTs).
  */
 int fbcon_vtcon(void);
 int fbcon_bind(int vtcon, int bind);

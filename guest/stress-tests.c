@@ -1166,6 +1166,7 @@ static int test_fbcon_graphics_mode(void)
 	err = fbcon_bind(con, 1);
 	if (err) {
 		r = fail("binding fbcon (vtcon%d) to the framebuffer: %s", con,
+			 err == -EBUSY ? "the kernel left it unbound" :
 			 strerror(-err));
 		goto out;
 	}
@@ -1210,7 +1211,9 @@ static int test_fbcon_graphics_mode(void)
 	}
 	err = fbcon_bind(con, 0);
 	if (err) {
-		r = fail("unbinding fbcon (vtcon%d): %s", con, strerror(-err));
+		r = fail("unbinding fbcon (vtcon%d): %s", con,
+			 err == -EBUSY ? "the kernel kept it bound (no other console driver to take the VTs)" :
+			 strerror(-err));
 		goto out;
 	}
 	scene_bands(&s, 0x305010, 0x20c0e0, 2);
