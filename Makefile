@@ -15,7 +15,7 @@
 #                    (after committing there)
 #   make submission  the submissions signed by you, ready for git send-email
 #   make bench       the benchmark (not part of check); its tables go
-#                    into README.md
+#                    into README.md (5.10; make bench BASE=7.3: 7.3's)
 #   make bench-trace where the first write of a flush period goes (the
 #                    function graph tracer; not part of check)
 #   make bisect-check the debug unbind tests at each core patch of the series
@@ -23,7 +23,8 @@
 #   make clean       every build folder, run and result; keeps the trees and
 #                    the download (make distclean removes all of work/)
 # fetch, export, submission and check work on every base (bases/*), or on
-# one: make fetch BASE=7.3. demo, bench and bisect-check use 5.10.
+# one: make fetch BASE=7.3. demo and bisect-check use 5.10; bench uses
+# BASE (default 5.10; 7.3 also has BENCH_MODES).
 .PHONY: demo check matrix soak mutants table fetch export build initramfs submission bench bench-trace bisect-check clean distclean
 
 demo:

@@ -2,19 +2,23 @@
 /*
  * The deferred-I/O benchmark (make bench, not a test): run in the guest on
  * a 3840x2160 virtio-gpu framebuffer, with the bench-only kernel knobs of
- * bench/ (drm_kms_helper.fbdev_defio_delay_ms on both kernels; on the
- * series also drm_kms_helper.fbdev_defio_sort, and the boot parameter
- * drm_kms_helper.fbdev_force_shadow that puts DRM's fbdev back on a
- * vmalloc shadow buffer).
+ * bases/BASE/bench/ (drm_kms_helper.fbdev_defio_delay_ms on every kernel;
+ * on 5.10's series and on 7.3 also drm_kms_helper.fbdev_defio_sort; on
+ * 5.10's series the boot parameter drm_kms_helper.fbdev_force_shadow that
+ * puts DRM's fbdev back on a vmalloc shadow buffer).
  *
  *   bench [--reps N] [--frames N] [--quick] [--trace] MODE SORT...
  *
  * MODE says what this boot is, and is checked against the kernel before
  * anything is measured:
- *   base    the pristine kernel: no fbdev_defio_sort knob, a shadow buffer,
- *           always sorted (SORT must be 1)
- *   direct  the series, fbdev_force_shadow=N: userspace maps the GEM pages
- *   shadow  the series booted with drm_kms_helper.fbdev_force_shadow=1
+ *   base    5.10's pristine kernel: no fbdev_defio_sort knob, a shadow
+ *           buffer, always sorted (SORT must be 1)
+ *   direct  5.10's series, fbdev_force_shadow=N: userspace maps the GEM
+ *           pages
+ *   shadow  5.10's series booted with drm_kms_helper.fbdev_force_shadow=1
+ *   stock   a mainline-era kernel as released (7.3): fbdev on GEM shmem
+ *           pages (no shadow), the ordering a knob
+ *   patched the same with the mainline submissions
  * SORT (0 or 1) is an ordering to measure the write cost with; --reps
  * (default 5) is the runs per point, --frames (default 5) the runs of the
  * screen timings, --quick fewer points (for trying the program out),
@@ -178,7 +182,7 @@ static void set_delay(unsigned int ms)
 		die("set %s to %u, it reads %u", P_DELAY, ms, got);
 }
 
-/* The ordering this kernel uses now: 1 (sorted) on the base, the knob on the series. */
+/* The ordering this kernel uses now: 1 (sorted) on 5.10's base, else the knob. */
 static int get_sort(void)
 {
 	return strcmp(mode, "base") ? get_bool(P_SORT) : 1;
@@ -226,6 +230,14 @@ static void check_mode(void)
 			die("mode base, but the kernel has %s: that is the series",
 			    !access(P_SORT, F_OK) ? P_SORT : P_SHADOW);
 		want_shadow = 1;
+	} else if (!strcmp(mode, "stock") || !strcmp(mode, "patched")) {
+		if (access(P_SORT, F_OK))
+			die("mode %s, but the kernel has no %s: not a kernel with bench/*-knobs.patch",
+			    mode, P_SORT);
+		if (!access(P_SHADOW, F_OK))
+			die("mode %s, but the kernel has %s: that is 5.10's series",
+			    mode, P_SHADOW);
+		want_shadow = 0;
 	} else if (!strcmp(mode, "direct") || !strcmp(mode, "shadow")) {
 		if (access(P_SORT, F_OK) || access(P_SHADOW, F_OK))
 			die("mode %s, but the kernel has no %s: not the series with bench/series-knobs.patch",
@@ -236,7 +248,7 @@ static void check_mode(void)
 			    mode, P_SHADOW, want_shadow ? "off" : "on",
 			    want_shadow);
 	} else {
-		die("unknown mode '%s' (base, direct or shadow)", mode);
+		die("unknown mode '%s' (base, direct, shadow, stock or patched)", mode);
 	}
 	if ((errno = -largest_vmalloc(&big)))
 		die("/proc/vmallocinfo: %s", strerror(errno));
@@ -492,7 +504,7 @@ int main(int argc, char **argv)
 			die("unknown option %s", argv[a]);
 	}
 	if (a >= argc - 1 || reps < 1 || frames < 1)
-		die("usage: bench [--reps N] [--frames N] [--quick] [--trace] base|direct|shadow SORT...");
+		die("usage: bench [--reps N] [--frames N] [--quick] [--trace] base|direct|shadow|stock|patched SORT...");
 	mode = argv[a++];
 	for (k = a; k < (size_t)argc; k++)
 		if (strcmp(argv[k], "0") && strcmp(argv[k], "1"))

@@ -7,8 +7,9 @@ installed) in OUTDIR.
 
 Each argument is one boot; a mode given several times is several boots of
 it (scripts/bench.sh interleaves them: base, direct, shadow, base, ...).
-MODE is what the boot was (base, direct, shadow: see guest/bench.c, which
-prints the lines and checks the mode against the kernel); each console
+MODE is what the boot was (5.10: base, direct, shadow; 7.3: stock,
+patched: see guest/bench.c, which prints the lines and checks the mode
+against the kernel); each console
 must carry these lines, from "BENCH mode MODE" to "BENCH done":
 
     BENCH mode MODE
@@ -55,7 +56,11 @@ INTS = {"smem", "vmalloc_used", "largest", "n", "rep", "delay", "looks",
 GROWTH_GOAL = 1.2       # per-page cost at the largest N / at N=256, series
 FLOOR_GOAL = 1.2        # per-page cost at the largest N / the floor's
 SLOW_DELAY_MS = 10000   # a fullframe delay above this: fsync flushes it all
-MODES = ("base", "direct", "shadow")
+MODES = ("base", "direct", "shadow", "stock", "patched")
+# the kernels as released, which the goals compare the others with
+REFERENCE = ("base", "stock")
+# the modes whose fbdev copies a vmalloc shadow into the GEM buffer
+SHADOWED = ("base", "shadow")
 ORDERS = ("asc", "desc", "rand")
 SLOPE_FROM = 4096
 
@@ -277,9 +282,9 @@ class Bench:
               "memfd mapping mapped anew (one minor fault per page), pooled "
               "over every boot. N=1 is the first write of a flush period: "
               "its fault also schedules the flush. Ascending is the worst "
-              "order for a list kept sorted by insertion (the base walks "
-              "to the end of the list for every page), descending the best "
-              "(table 2).")
+              "order for a list kept sorted by insertion (5.10's base, and "
+              "stock 7.3 when sorted, walk to the end of the list for "
+              "every page), descending the best (table 2).")
 
         print(f"\n**2. Per-page cost without the fixed costs: the slope "
               f"from N={SLOPE_FROM} to N={big} (us per page)**\n")
@@ -323,12 +328,18 @@ class Bench:
         table(["kernel", "smem_len", "VmallocUsed", "largest vmalloc area",
                "shadow buffer"], rows)
         print("\nVmallocUsed (/proc/meminfo) counts vmalloc() pages only: "
-              "the shadow is a vzalloc() of smem_len bytes; the direct "
-              "mode's vmap() of the GEM pages, which exist in every mode, "
-              "is not counted. The largest area is from /proc/vmallocinfo.")
+              "a shadow is a vzalloc() of smem_len bytes; the vmap() of "
+              "the GEM pages, which exist in every mode, is not counted. "
+              "The largest area is from /proc/vmallocinfo.")
 
         print("\n**5. A full frame to the screen (ms), from the first write "
               "of every pixel**\n")
+        shadowed = [m for m in self.modes if m in SHADOWED]
+        copy = (f"{' and '.join(shadowed)} copy 33 MB from the vmalloc "
+                "shadow into the GEM buffer in the guest, then virtio-gpu's "
+                "transfer and flush; the others have no copy"
+                if shadowed else "no copy in any mode: virtio-gpu's "
+                "transfer and flush of the damage")
         rows = []
         for slow in (False, True):
             for m in self.modes:
@@ -361,10 +372,7 @@ class Bench:
               "callback, which queues DRM's damage work, and at nice 0 "
               "whatever that work does before fsync() returns), and the "
               "first look at the screen that showed the whole frame (a "
-              "look every 2 ms). What DRM's damage work does is the "
-              "difference between the modes: base and shadow copy 33 MB "
-              "from the vmalloc shadow into the GEM buffer in the guest, "
-              "then virtio-gpu's transfer and flush; direct has no copy. "
+              f"look every 2 ms). What DRM's damage work does: {copy}. "
               "The VM is paused while the host takes and compares each "
               "screendump (25 MB at this size), and guest time stands "
               "still then: QEMU's own work on the transfer to its surface "
@@ -408,8 +416,7 @@ class Bench:
               "changed (0.0 on the left: no look missed the frame). The "
               "right column is the figure: the earliest look that saw the "
               "frame. What remains after fsync(): DRM's damage work "
-              "(in base and shadow the 33 MB copy) and QEMU's transfer to "
-              "its surface. The time from the first write is table 5's "
+              f"({copy}) and QEMU's transfer to its surface. The time from the first write is table 5's "
               "writing and fsync() plus this.")
 
         if "direct" in self.boots:
@@ -482,7 +489,7 @@ class Bench:
 
         print("\n**Goals**\n")
         for m, s in self.series:
-            if m == "base":
+            if m in REFERENCE:
                 continue
             g = med(ratio(self.cost(m, s, big), self.cost(m, s, 256)))
             f = med([None if v is None else v / fl
@@ -492,19 +499,19 @@ class Bench:
                   f"{'met' if g <= GROWTH_GOAL else 'MISSED'}); "
                   f"{f:.2f}x the floor at N={big} (goal <= {FLOOR_GOAL}x: "
                   f"{'met' if f <= FLOOR_GOAL else 'MISSED'})")
-        base = [(m, s) for m, s in self.series if m == "base"]
-        if base:
-            bm, bs = base[0]
+        refs = [(m, s) for m, s in self.series if m in REFERENCE]
+        for m, s in self.series:
+            if m in REFERENCE or not refs:
+                continue
+            # the kernel as released, in the same ordering if it has it
+            bm, bs = next(((rm, rs) for rm, rs in refs if rs == s), refs[0])
             b = med(self.per_boot(bm, "dirty", "flush_ms", sort=bs,
                                   order="asc", n=big))
-            for m, s in self.series:
-                if m == "base":
-                    continue
-                v = med(self.per_boot(m, "dirty", "flush_ms", sort=s,
-                                      order="asc", n=big))
-                print(f"- flush of {big} ascending, {self.label(m, s)}: "
-                      f"{v:.2f} ms against the base's {b:.2f} ms (goal: no "
-                      f"slower: {'met' if v <= b else 'MISSED'})")
+            v = med(self.per_boot(m, "dirty", "flush_ms", sort=s,
+                                  order="asc", n=big))
+            print(f"- flush of {big} ascending, {self.label(m, s)}: "
+                  f"{v:.2f} ms; {self.label(bm, bs)}: {b:.2f} ms "
+                  f"(goal: no slower: {'met' if v <= b else 'MISSED'})")
 
     def write_csv(self, path):
         with open(path, "w") as f:

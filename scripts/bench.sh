@@ -1,23 +1,27 @@
 #!/bin/bash
-# The benchmark (make bench; not part of make check): the base and the
-# patched kernel, both with the bench-only knobs of bench/, on a 3840x2160
-# virtio-gpu framebuffer, in one invocation. Three modes:
+# The benchmark (make bench; not part of make check): a base's kernel as
+# released and with its submissions, both with the bench-only knobs of
+# bases/BASE/bench/, on a 3840x2160 virtio-gpu framebuffer, in one
+# invocation. The modes are the base's BENCH_MODES (base.conf); 5.10's:
 #
 #   base    bench-base: the pristine kernel (a shadow buffer, always sorted)
 #   direct  bench-series: DRM's fbdev maps the GEM pages (unsorted, sorted)
 #   shadow  bench-series booted with drm_kms_helper.fbdev_force_shadow=1:
 #           the old vmalloc shadow + copy (unsorted, sorted)
 #
+# and 7.3's (make bench BASE=7.3): stock (bench-base) and patched
+# (bench-series), both on the GEM pages, unsorted and sorted.
+#
 # Each mode boots BENCH_BOOTS times (default 3), interleaved (base, direct,
 # shadow, base, direct, shadow, ...), so that a drift of the host spreads
 # over the modes instead of landing on one. guest/bench.c measures,
 # host/bench_report.py summarises: per boot the median of its runs, then
 # the median of those and their spread (min-max) between the boots, as
-# markdown in work/5.10/bench/bench.md (also on stdout), which make bench
-# puts into README.md (scripts/readme-table.sh bench): every figure the
-# README states comes from that file. Also bench.csv and bench.png
-# (gnuplot). Any failure (a boot, a missing knob, the screen oracle, a
-# missing result) stops the run with an error.
+# markdown in work/BASE/bench/bench.md (also on stdout), which make bench
+# puts into README.md (scripts/readme-table.sh bench, bench-7.3): every
+# figure the README states comes from that file. Also bench.csv and
+# bench.png (gnuplot). Any failure (a boot, a missing knob, the screen
+# oracle, a missing result) stops the run with an error.
 #
 # Environment:
 #   BENCH_BOOTS=N      boots per mode (default 3; at least 2 for a spread)
@@ -54,6 +58,8 @@ bench_qemu() {
 # base and one of the stack (direct), summarised by host/bench_trace.py
 # into work/5.10/bench-trace/trace.md.
 if [ "${1:-}" = --trace ]; then
+	[ -f "$BASEDIR/config/trace.config" ] ||
+		die "make bench-trace is for 5.10 (bases/$BASE has no config/trace.config)"
 	if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
 		"$TOP/scripts/build.sh" bench-trace-base
 		"$TOP/scripts/build.sh" bench-trace-series
@@ -73,6 +79,7 @@ if [ "${1:-}" = --trace ]; then
 	exit 0
 fi
 
+[ -n "${BENCH_MODES:-}" ] || die "bases/$BASE/base.conf sets no BENCH_MODES: no benchmark on $BASE (bases with one: $(grep -l '^BENCH_MODES=' "$TOP"/bases/*/base.conf | sed 's#.*/bases/\([^/]*\)/.*#\1#' | tr '\n' ' '))"
 if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then
 	for v in bench-base bench-series; do
 		bz=$(objdir "$v")/arch/x86/boot/bzImage
@@ -92,10 +99,11 @@ rm -rf "$out"
 mkdir -p "$out"
 
 # bench_boot MODE I VARIANT [qemu.py options...]: boot I of MODE, its
-# console in work/5.10/bench/MODE-I; the guest gets MODE and the
+# console in work/BASE/bench/MODE-I; the guest gets MODE and the
 # orderings to measure.
 bench_boot() {
 	local mode=$1 i=$2 variant=$3 sorts; shift 3
+	# 5.10's base always sorts: it has no knob for the ordering
 	case $mode in base) sorts="1" ;; *) sorts="0 1" ;; esac
 	say "benchmark: boot $i of $boots, $mode ($variant $*), orderings: $sorts"
 	# shellcheck disable=SC2086 # BENCH_GUEST_OPTS and sorts are word lists
@@ -106,13 +114,17 @@ bench_boot() {
 
 logs=()
 for i in $(seq "$boots"); do
-	# The base always sorts: only the patched kernel has the choice.
-	bench_boot base "$i" bench-base
-	bench_boot direct "$i" bench-series
-	bench_boot shadow "$i" bench-series --append drm_kms_helper.fbdev_force_shadow=1
+	# each MODE:VARIANT[:BOOT PARAMETER] of base.conf
+	for m in $BENCH_MODES; do
+		IFS=: read -r mode variant param <<<"$m"
+		bench_boot "$mode" "$i" "$variant" ${param:+--append "$param"}
+	done
 done
 /usr/bin/python3 "$TOP/host/bench_report.py" "$out" "${logs[@]}" >"$out/bench.md" ||
 	die "bench_report.py failed (above)"
 cat "$out/bench.md"
-[ "${BENCH_NO_README:-0}" = 1 ] || "$TOP/scripts/readme-table.sh" bench
+# 5.10's tables are README's "bench", another base's "bench-BASE"
+marker=bench
+[ "$BASE" = 5.10 ] || marker=bench-$BASE
+[ "${BENCH_NO_README:-0}" = 1 ] || "$TOP/scripts/readme-table.sh" "$marker"
 say "benchmark done in $((SECONDS - start)) s: ${out#"$TOP"/}/bench.md, bench.csv, bench.png"

@@ -4,11 +4,12 @@
 # (work/check/conformance.md, written by scripts/check.sh from every run's
 # results), the mutants' table of the last make mutants
 # (work/5.10/mutants/table.md, scripts/mutants.sh) and the benchmark's
-# tables of the last make bench (work/5.10/bench/bench.md,
-# scripts/bench.sh). A table is never written by hand; one that was not
-# made yet is left as it is.
+# tables of the last make bench on 5.10 and on 7.3
+# (work/BASE/bench/bench.md, scripts/bench.sh). A table is never written
+# by hand; one that was not made yet is left as it is.
 #
-#   readme-table.sh [MARKER...]   those tables only (default: all three)
+#   readme-table.sh [MARKER...]   those tables only (default: all four:
+#                                 conformance mutants bench bench-7.3)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -33,11 +34,12 @@ table() {	# table MARKER: the file that holds that table
 	conformance) echo "$WORKROOT/check/conformance.md" ;;
 	mutants) echo "$WORKROOT/5.10/mutants/table.md" ;;
 	bench) echo "$WORKROOT/5.10/bench/bench.md" ;;
-	*) die "no table '$1' (conformance, mutants, bench)" ;;
+	bench-7.3) echo "$WORKROOT/7.3/bench/bench.md" ;;
+	*) die "no table '$1' (conformance, mutants, bench, bench-7.3)" ;;
 	esac
 }
 n=0
-for t in ${*:-conformance mutants bench}; do
+for t in ${*:-conformance mutants bench bench-7.3}; do
 	put "$t" "$(table "$t")" && n=$((n + 1))
 done
 [ $n -gt 0 ] || die "no table to put in: run make check, make mutants or make bench first"
