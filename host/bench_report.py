@@ -416,8 +416,9 @@ class Bench:
               "changed (0.0 on the left: no look missed the frame). The "
               "right column is the figure: the earliest look that saw the "
               "frame. What remains after fsync(): DRM's damage work "
-              f"({copy}) and QEMU's transfer to its surface. The time from the first write is table 5's "
-              "writing and fsync() plus this.")
+              f"({copy}) and QEMU's transfer to its surface. The time "
+              "from the first write is table 5's writing and fsync() plus "
+              "this.")
 
         if "direct" in self.boots:
             print("\n**6. Full frame: the difference to direct (ms), per "
