@@ -40,8 +40,8 @@ else
 fi
 
 field() { sed -n "s/^$1: //p;/^\$/q" "$2"; }
-# md TEXT: TEXT for a Markdown table cell
-md() { sed 's/|/\\|/g' <<<"$1" | cut -c1-220; }
+# md TEXT: TEXT for a Markdown table cell, on one line
+md() { tr '\n' ' ' <<<"$1" | sed 's/|/\\|/g; s/ *$//' | cut -c1-220; }
 
 # the results of every boot that are not a test (host/ktap.py)
 BOOT_PROPERTIES=$(/usr/bin/python3 "$TOP/host/ktap.py" --boot-properties) ||
