@@ -4,12 +4,12 @@
 # (work/check/conformance.md, written by scripts/check.sh from every run's
 # results), the mutants' table of the last make mutants
 # (work/5.10/mutants/table.md, scripts/mutants.sh) and the benchmark's
-# tables of the last make bench on 5.10 and on 7.3
-# (work/BASE/bench/bench.md, scripts/bench.sh). A table is never written
-# by hand; one that was not made yet is left as it is.
+# tables of the last make bench of each base that has one
+# (work/BASE/bench/bench.md, scripts/bench.sh: README's marker "bench"
+# for 5.10, "bench-BASE" for another). A table is never written by hand;
+# one that was not made yet is left as it is.
 #
-#   readme-table.sh [MARKER...]   those tables only (default: all four:
-#                                 conformance mutants bench bench-7.3)
+#   readme-table.sh [MARKER...]   those tables only (default: all)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -34,12 +34,20 @@ table() {	# table MARKER: the file that holds that table
 	conformance) echo "$WORKROOT/check/conformance.md" ;;
 	mutants) echo "$WORKROOT/5.10/mutants/table.md" ;;
 	bench) echo "$WORKROOT/5.10/bench/bench.md" ;;
-	bench-7.3) echo "$WORKROOT/7.3/bench/bench.md" ;;
-	*) die "no table '$1' (conformance, mutants, bench, bench-7.3)" ;;
+	bench-*)
+		[ -f "$TOP/bases/${1#bench-}/base.conf" ] ||
+			die "no table '$1': there is no base ${1#bench-}"
+		echo "$WORKROOT/${1#bench-}/bench/bench.md" ;;
+	*) die "no table '$1' (conformance, mutants, bench, bench-BASE)" ;;
 	esac
 }
 n=0
-for t in ${*:-conformance mutants bench bench-7.3}; do
+# every base's benchmark: 5.10's is "bench", the others' "bench-BASE"
+benches=$(for b in $BASES; do
+	grep -q '^BENCH_MODES=' "$TOP/bases/$b/base.conf" || continue
+	if [ "$b" = 5.10 ]; then echo bench; else echo "bench-$b"; fi
+done)
+for t in ${*:-conformance mutants $benches}; do
 	put "$t" "$(table "$t")" && n=$((n + 1))
 done
 [ $n -gt 0 ] || die "no table to put in: run make check, make mutants or make bench first"
