@@ -507,8 +507,9 @@ static int test_probe_without_memory(void)
  * counted, and the kernel must stay quiet. With --failed-probe, a probe
  * whose pageref allocation fails comes next. Then a bind, and the new
  * /dev/fb0 must show a scene. After the second cycle and after the
- * last, caches dropped, MemFree, Shmem, VmallocUsed and the inode count
- * are read: what one cycle leaks grows between the two. make check runs
+ * last, caches dropped, MemFree, Shmem, VmallocUsed, the system's inode
+ * count and, in the debug kernels that count them, the framebuffers' own
+ * inodes are read: what one cycle leaks grows between the two. make check runs
  * a few cycles; make soak runs 50 (--cycles=N).
  */
 static unsigned int soak_cycles = 6;
@@ -517,7 +518,11 @@ static int soak_failed_probe;
 struct levels {
 	unsigned long long memfree, shmem, vmalloc;	/* kB */
 	long long inodes;
+	long long fb_inodes;	/* -1: no debugfs fb_defio_inodes */
 };
+
+/* the debug kernels' test-only count of the framebuffers' own inodes */
+#define FB_INODES "/sys/kernel/debug/fb_defio_inodes"
 
 static int read_levels(struct levels *l, char *msg, size_t len)
 {
@@ -541,6 +546,16 @@ static int read_levels(struct levels *l, char *msg, size_t len)
 		fclose(f);
 	if (n != 1) {
 		snprintf(msg, len, "/proc/sys/fs/inode-nr: unreadable");
+		return 1;
+	}
+	l->fb_inodes = -1;
+	f = fopen(FB_INODES, "r");
+	if (!f)
+		return 0;
+	n = fscanf(f, "%lld", &l->fb_inodes);
+	fclose(f);
+	if (n != 1) {
+		snprintf(msg, len, "%s: unreadable", FB_INODES);
 		return 1;
 	}
 	return 0;
@@ -758,11 +773,15 @@ static int test_unbind_cycles_no_drift(void)
 		return fail("%s", msg);
 	/*
 	 * The bounds: half a framebuffer for Shmem (a GEM buffer left
-	 * behind) and VmallocUsed (a shadow buffer), one inode every two
-	 * cycles (the framebuffer's own inode), and for MemFree, which
-	 * KASAN's quarantine and the slab caches move by tens of MB, half
-	 * a framebuffer per cycle measured plus 48 MB. Each drift is
-	 * printed; the message is of the last one.
+	 * behind) and VmallocUsed (a shadow buffer); for the system's
+	 * inode count, one inode every two cycles, a coarse bound (the
+	 * count moves by a few inodes a cycle with nothing leaked); none
+	 * for the framebuffers' own inodes where the debug kernel counts
+	 * them (FB_INODES): each cycle ends with one framebuffer bound, as
+	 * the second did; and for MemFree, which KASAN's quarantine and
+	 * the slab caches move by tens of MB, half a framebuffer per cycle
+	 * measured plus 48 MB. Each drift is printed; the message is of
+	 * the last one.
 	 */
 	bad = drifted("Shmem grew", (long long)end.shmem - (long long)warm.shmem,
 		      fb_kb / 2, "kB", msg, sizeof(msg));
@@ -770,6 +789,16 @@ static int test_unbind_cycles_no_drift(void)
 		       fb_kb / 2, "kB", msg, sizeof(msg));
 	bad |= drifted("the inode count grew", end.inodes - warm.inodes, measured / 2,
 		       "inodes", msg, sizeof(msg));
+	if (warm.fb_inodes >= 0 && end.fb_inodes >= 0) {
+		diag("%s: %lld after the second cycle, %lld after the last",
+		     FB_INODES, warm.fb_inodes, end.fb_inodes);
+		bad |= drifted("the framebuffers' own inodes (" FB_INODES ") grew",
+			       end.fb_inodes - warm.fb_inodes, 0, "inodes", msg,
+			       sizeof(msg));
+	} else {
+		diag("%s: not there (not a debug kernel of a base that has it); the system's inode count alone",
+		     FB_INODES);
+	}
 	bad |= drifted("MemFree shrank", (long long)warm.memfree - (long long)end.memfree,
 		       measured * fb_kb / 2 + 48 * 1024, "kB", msg, sizeof(msg));
 	if (bad)
