@@ -107,8 +107,10 @@ results() {
 	if ! grep -qE '^(ok|not ok) ' <<<"$out"; then
 		record "not ok" "$name (no result; log: ${log#$TOP/})"
 		tail -n 20 "$log"
-	elif [ $rc != 0 ] && ! grep -q '^not ok ' <<<"$out"; then
-		record "not ok" "$name (exit status $rc after only ok results; log: ${log#$TOP/})"
+	elif [ $rc != 0 ]; then
+		grep -q '^not ok ' <<<"$out" ||
+			record "not ok" "$name (exit status $rc after only ok results; log: ${log#$TOP/})"
+		echo "$name: exit status $rc; the end of its log (${log#$TOP/}):"
 		tail -n 20 "$log"
 	fi
 }
