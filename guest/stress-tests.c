@@ -508,12 +508,13 @@ static int test_probe_without_memory(void)
  * whose pageref allocation fails comes next. Then a bind, and the new
  * /dev/fb0 must show a scene. After the second cycle and after the
  * last, caches dropped, MemFree, Shmem, VmallocUsed, the system's inode
- * count and, in the debug kernels that count them, the framebuffers' own
- * inodes are read: what one cycle leaks grows between the two. make check runs
- * a few cycles; make soak runs 50 (--cycles=N).
+ * count and, where the debug kernel counts them, the framebuffers' own
+ * inodes are read: what one cycle leaks grows between the two. make
+ * check runs a few cycles; make soak runs 50 (--cycles=N). --fb-inodes:
+ * the kernel must count those inodes (5.10's test-only hook).
  */
 static unsigned int soak_cycles = 6;
-static int soak_failed_probe;
+static int soak_failed_probe, soak_fb_inodes;
 
 struct levels {
 	unsigned long long memfree, shmem, vmalloc;	/* kB */
@@ -739,6 +740,9 @@ static int test_unbind_cycles_no_drift(void)
 			    soak_cycles);
 	if (virtio_gpu_device(dev, sizeof(dev)))
 		return fail("no virtio-gpu device under %s", VGPU);
+	if (soak_fb_inodes && access(FB_INODES, R_OK))
+		return fail("--fb-inodes: no %s (%s): not the debug kernel, or its test-only hook is missing?",
+			    FB_INODES, strerror(errno));
 	if (soak_failed_probe && access(FAILFN "inject", W_OK))
 		return fail("--failed-probe: no fail_function in debugfs (%s): not the debug kernel?",
 			    strerror(errno));
@@ -796,7 +800,7 @@ static int test_unbind_cycles_no_drift(void)
 			       end.fb_inodes - warm.fb_inodes, 0, "inodes", msg,
 			       sizeof(msg));
 	} else {
-		diag("%s: not there (not a debug kernel of a base that has it); the system's inode count alone",
+		diag("%s: not there (no --fb-inodes: a base without the hook); the system's inode count alone",
 		     FB_INODES);
 	}
 	bad |= drifted("MemFree shrank", (long long)warm.memfree - (long long)end.memfree,
@@ -1284,7 +1288,7 @@ static int note_start(void)
 	return 0;
 }
 
-/* --cycles=N and --failed-probe, for unbind_cycles_no_drift. */
+/* --cycles=N, --failed-probe and --fb-inodes, for unbind_cycles_no_drift. */
 static int option(const char *arg)
 {
 	unsigned long n;
@@ -1292,6 +1296,10 @@ static int option(const char *arg)
 
 	if (!strcmp(arg, "--failed-probe")) {
 		soak_failed_probe = 1;
+		return 0;
+	}
+	if (!strcmp(arg, "--fb-inodes")) {
+		soak_fb_inodes = 1;
 		return 0;
 	}
 	if (strncmp(arg, "--cycles=", 9) || arg[9] < '0' || arg[9] > '9')
