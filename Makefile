@@ -16,7 +16,7 @@
 #   make submission  the submissions signed by you, ready for git send-email
 #   make bench       the benchmark (not part of check); its tables go
 #                    into README.md (5.10; make bench BASE=7.3: 7.3's)
-#   make bench-trace where the first write of a flush period goes (the
+#   make bench-trace where the writes of a flush period go (the
 #                    function graph tracer; not part of check)
 #   make bisect-check the debug unbind tests at each core patch of the series
 #                    (not part of check)

@@ -22,8 +22,8 @@
  * SORT (0 or 1) is an ordering to measure the write cost with; --reps
  * (default 5) is the runs per point, --frames (default 5) the runs of the
  * screen timings, --quick fewer points (for trying the program out),
- * --trace only the function graph of the first writes of a flush period
- * (trace_first_writes()).
+ * --trace only the function graph of the writes of a flush period and of
+ * the floor's (trace_first_writes()).
  *
  * Prints, for host/bench_report.py (each value one run; the report takes
  * medians per boot, then the median and spread of those over the boots):
@@ -422,17 +422,35 @@ static void onelook(struct scene *s, int sort, unsigned int delay, double hi,
 }
 
 /*
- * --trace: where the first write of a flush period goes. The function
- * graph tracer (a kernel with trace.config: the bench-trace-* variants)
+ * --trace: where the writes of a flush period go. The function graph
+ * tracer (a kernel with trace.config: the bench-trace-* variants)
  * records handle_mm_fault() for the first, second and third write of a
- * period, three periods; the trace goes to the console, each line
- * prefixed "TRACE ". The tracer's own cost inflates every duration, so
- * compare the calls with each other, not with the untraced timings.
+ * period, three periods, and then the floor's fault: a write to each of
+ * three pages of a shared memfd mapping mapped anew, three times. Each
+ * group starts with a trace marker ("fb period N", "memfd period N").
+ * The trace goes to the console, each line prefixed "TRACE ". The
+ * tracer's own cost inflates every duration, so compare the calls with
+ * each other, not with the untraced timings.
  */
 #define TR	"/sys/kernel/tracing/"
+static void trace_writes(uint8_t *m, const char *what, int period)
+{
+	char marker[64];
+
+	snprintf(marker, sizeof(marker), "%s period %d", what, period);
+	printf("TRACE %s: pages 0, 1, 2\n", marker);
+	set_param(TR "tracing_on", "1");
+	set_param(TR "trace_marker", marker);
+	((volatile uint8_t *)m)[0] = period;
+	((volatile uint8_t *)m)[PAGE] = period;
+	((volatile uint8_t *)m)[2 * PAGE] = period;
+	set_param(TR "tracing_on", "0");
+}
+
 static void trace_first_writes(void)
 {
 	char line[512];
+	uint8_t *m;
 	FILE *f;
 	int rep, fd;
 
@@ -455,15 +473,25 @@ static void trace_first_writes(void)
 	flush();
 	sleep_ms(IDLE_MS);
 	for (rep = 0; rep < 3; rep++) {
-		printf("TRACE period %d: pages 0, 1, 2\n", rep);
-		set_param(TR "tracing_on", "1");
-		((volatile uint8_t *)fb.mem)[0] = rep;
-		((volatile uint8_t *)fb.mem)[PAGE] = rep;
-		((volatile uint8_t *)fb.mem)[2 * PAGE] = rep;
-		set_param(TR "tracing_on", "0");
+		trace_writes(fb.mem, "fb", rep);
 		flush();
 		sleep_ms(IDLE_MS);
 	}
+	/* the floor's pages allocated once, untraced, as in its loop */
+	fd = memfd_create("floor", 0);
+	if (fd < 0 || ftruncate(fd, 3 * PAGE))
+		die("memfd of 3 pages: %s", strerror(errno));
+	for (rep = -1; rep < 3; rep++) {
+		m = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED)
+			die("mmap of the memfd: %s", strerror(errno));
+		if (rep < 0)
+			memset(m, 0, 3 * PAGE);
+		else
+			trace_writes(m, "memfd", rep);
+		munmap(m, 3 * PAGE);
+	}
+	close(fd);
 	f = fopen(TR "trace", "r");
 	if (!f)
 		die("cannot read %strace: %s", TR, strerror(errno));

@@ -34,8 +34,8 @@
 #                      pipeline out in a minute (the numbers then mean little)
 #   BENCH_NO_README=1  leave README.md as it is
 #
-#   bench.sh --trace   only where the first write of a flush period goes
-#                      (the function graph tracer; see below)
+#   bench.sh --trace   only where the writes of a flush period go (the
+#                      function graph tracer; see below)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 stop_on_signals
@@ -53,10 +53,10 @@ bench_qemu() {
 		die "benchmark boot ${dir##*/} ($variant) failed (see above; console: ${dir#"$TOP"/}/console.log)"
 }
 
-# bench.sh --trace: only where the first write of a flush period goes,
-# with the function graph tracer (the bench-trace-* kernels): one boot of
-# base and one of the stack (direct), summarised by host/bench_trace.py
-# into work/5.10/bench-trace/trace.md.
+# bench.sh --trace: only where the writes of a flush period go, with the
+# function graph tracer (the bench-trace-* kernels): one boot of each of
+# 5.10's modes (base, direct, shadow), summarised side by side, with the
+# floor's fault, by host/bench_trace.py into work/5.10/bench-trace/trace.md.
 if [ "${1:-}" = --trace ]; then
 	[ -f "$BASEDIR/config/trace.config" ] ||
 		die "make bench-trace is for 5.10 (bases/$BASE has no config/trace.config)"
@@ -68,12 +68,16 @@ if [ "${1:-}" = --trace ]; then
 	out=$WORK/bench-trace
 	rm -rf "$out"
 	mkdir -p "$out"
-	for m in base:bench-trace-base direct:bench-trace-series; do
-		say "benchmark trace: ${m%%:*} (${m#*:})"
-		bench_qemu "${m#*:}" "$out/${m%%:*}" -- bench --trace "${m%%:*}" 1 >/dev/null
+	logs=()
+	for m in base:bench-trace-base direct:bench-trace-series \
+		shadow:bench-trace-series:drm_kms_helper.fbdev_force_shadow=1; do
+		IFS=: read -r mode variant param <<<"$m"
+		say "benchmark trace: $mode ($variant${param:+ $param})"
+		bench_qemu "$variant" "$out/$mode" ${param:+--append "$param"} \
+			-- bench --trace "$mode" 1 >/dev/null
+		logs+=("$mode=$out/$mode/console.log")
 	done
-	/usr/bin/python3 "$TOP/host/bench_trace.py" base="$out/base/console.log" \
-		direct="$out/direct/console.log" >"$out/trace.md" ||
+	/usr/bin/python3 "$TOP/host/bench_trace.py" "${logs[@]}" >"$out/trace.md" ||
 		die "bench_trace.py failed (above)"
 	say "benchmark trace: ${out#"$TOP"/}/trace.md"
 	exit 0
