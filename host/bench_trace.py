@@ -10,10 +10,12 @@ period N": the floor's fault, a write to a shared memfd mapping mapped
 anew). For each MODE (a kernel, or a kernel in a mode): every
 handle_mm_fault() of those groups, classified as the first write of a
 period (the one that schedules the flush), a later write of a period,
-or the floor's; then, per function path below handle_mm_fault(), the
-median over the faults of one kind of the time spent in it, side by
-side for every MODE. The tracer inflates every duration: compare the
-columns with each other, not with the untimed benchmark.
+the access again after a write fault that returned VM_FAULT_RETRY (no
+page_mkwrite in it), or the floor's; then, per function path below
+handle_mm_fault(), the median over the faults of one kind of the time
+spent in it, side by side for every MODE. The tracer inflates every
+duration: compare the columns with each other, not with the untraced
+benchmark.
 """
 import re
 import statistics
