@@ -55,7 +55,7 @@ bench_qemu() {
 
 # bench.sh --trace: only where the writes of a flush period go, with the
 # function graph tracer (the bench-trace-* kernels): one boot of each of
-# 5.10's modes (base, direct, shadow), summarised side by side, with the
+# BENCH_MODES (5.10: base, direct, shadow), summarised side by side, with the
 # floor's fault, by host/bench_trace.py into work/5.10/bench-trace/trace.md.
 if [ "${1:-}" = --trace ]; then
 	[ -f "$BASEDIR/config/trace.config" ] ||
@@ -69,9 +69,10 @@ if [ "${1:-}" = --trace ]; then
 	rm -rf "$out"
 	mkdir -p "$out"
 	logs=()
-	for m in base:bench-trace-base direct:bench-trace-series \
-		shadow:bench-trace-series:drm_kms_helper.fbdev_force_shadow=1; do
+	# BENCH_MODES, each on the tracing kernel of its bench kernel
+	for m in $BENCH_MODES; do
 		IFS=: read -r mode variant param <<<"$m"
+		variant=bench-trace-${variant#bench-}
 		say "benchmark trace: $mode ($variant${param:+ $param})"
 		bench_qemu "$variant" "$out/$mode" ${param:+--append "$param"} \
 			-- bench --trace "$mode" 1 >/dev/null
