@@ -141,9 +141,12 @@ def table(head, rows):
 class Bench:
     def __init__(self, args):
         self.boots = {}         # mode -> [rows of boot 1, rows of boot 2...]
+        self.measured = None    # the day of the last boot's console
         for arg in args:
             mode, log = arg.split("=", 1)
             self.boots.setdefault(mode, []).append(parse(mode, log))
+            day = datetime.date.fromtimestamp(os.path.getmtime(log))
+            self.measured = max(day, self.measured or day)
         self.modes = [m for m in MODES if m in self.boots] + \
             sorted(m for m in self.boots if m not in MODES)
         # the write-cost series: (mode, sort), base first
@@ -245,7 +248,7 @@ class Bench:
                         r["n"] == self.big]) for m, s in self.series)
         big, heads = self.big, [self.label(m, s) for m, s in self.series]
         print(f"Measured by `make bench` on "
-              f"{datetime.date.today().isoformat()}: "
+              f"{self.measured.isoformat()}: "
               + ", ".join(f"{n} boots of {m}" for m, n in nboots.items())
               + ", interleaved; a 3840x2160 virtio-gpu framebuffer "
               f"({big} pages) under QEMU TCG. Each cell is the median over "
@@ -506,13 +509,17 @@ class Bench:
                 continue
             # the kernel as released, in the same ordering if it has it
             bm, bs = next(((rm, rs) for rm, rs in refs if rs == s), refs[0])
-            b = med(self.per_boot(bm, "dirty", "flush_ms", sort=bs,
-                                  order="asc", n=big))
-            v = med(self.per_boot(m, "dirty", "flush_ms", sort=s,
-                                  order="asc", n=big))
+            bb = [x for x in self.per_boot(bm, "dirty", "flush_ms", sort=bs,
+                                           order="asc", n=big) if x is not None]
+            vv = [x for x in self.per_boot(m, "dirty", "flush_ms", sort=s,
+                                           order="asc", n=big) if x is not None]
+            b, v = med(bb), med(vv)
+            # the medians' verdict, and whether the boots separate them
+            apart = max(vv) < min(bb) or min(vv) > max(bb)
             print(f"- flush of {big} ascending, {self.label(m, s)}: "
-                  f"{v:.2f} ms; {self.label(bm, bs)}: {b:.2f} ms "
-                  f"(goal: no slower: {'met' if v <= b else 'MISSED'})")
+                  f"{cell(vv)} ms; {self.label(bm, bs)}: {cell(bb)} ms "
+                  f"(goal: no slower: {'met' if v <= b else 'MISSED'}, "
+                  f"{'the boots do not overlap' if apart else 'but the boots overlap: not separated by this run'})")
 
     def write_csv(self, path):
         with open(path, "w") as f:
