@@ -30,6 +30,8 @@ MARK = re.compile(r"/\*\s*(fb|memfd) period (\d+)\s*\*/")
 KINDS = (("first", "fb: the first write of a flush period"),
          ("later", "fb: the second and third writes of a period"),
          ("memfd", "the floor: a write to a memfd mapped anew"))
+RETRY = ("fb: the retried access after a write fault that returned "
+         "VM_FAULT_RETRY")
 
 
 def faults(log):
@@ -122,30 +124,29 @@ def main():
         modes.append(mode)
         data[mode] = fs
 
-    n_memfd = {m: sum(1 for k, _, _ in data[m] if k == "memfd") for m in modes}
-    n_retry = {m: sum(1 for k, _, _ in data[m] if k == "retry") for m in modes}
+    # the totals of the faults of each kind, per mode
+    totals = {m: {} for m in modes}
+    for m in modes:
+        for kind, total, _ in data[m]:
+            totals[m].setdefault(kind, []).append(total)
     print("**1. One write fault, handle_mm_fault() (us under the function "
           "graph tracer): median [smallest, largest] of the traced "
           "faults**\n")
     print("| fault | " + " | ".join(modes) + " |")
     print("| --- |" + " --- |" * len(modes))
-    for kind, label in KINDS:
-        n = {m: sum(1 for k, _, _ in data[m] if k == kind) for m in modes}
+    for kind, label in KINDS + (("retry", RETRY),):
         print(f"| {label} | " + " | ".join(
-            cell([t for k, t, _ in data[m] if k == kind]) + f" ({n[m]})"
-            for m in modes) + " |")
-    print("| fb: the retried access after a write fault that returned "
-          "VM_FAULT_RETRY | " + " | ".join(
-              cell([t for k, t, _ in data[m] if k == "retry"])
-              + f" ({n_retry[m]})" for m in modes) + " |")
+            f"{cell(totals[m].get(kind, []))} "
+            f"({len(totals[m].get(kind, []))})" for m in modes) + " |")
+    writes = {m: len(totals[m]["first"]) + len(totals[m]["later"])
+              for m in modes}
     print("| fb: handle_mm_fault() calls per write (a write fault that "
           "returns VM_FAULT_RETRY is handled twice) | " + " | ".join(
-              f"{len(data[m]) - n_memfd[m]} for "
-              f"{len(data[m]) - n_memfd[m] - n_retry[m]}"
+              f"{writes[m] + len(totals[m].get('retry', []))} for {writes[m]}"
               for m in modes) + " |")
 
-    for kind, label in KINDS:
-        print(f"\n**2{'abc'[[k for k, _ in KINDS].index(kind)]}. "
+    for i, (kind, label) in enumerate(KINDS):
+        print(f"\n**2{'abc'[i]}. "
               f"{label[0].upper() + label[1:]}: where it goes (us, the "
               f"median over those faults of the time inside each function, "
               f"{MAX_DEPTH} levels below handle_mm_fault(); rows where a "
