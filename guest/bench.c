@@ -23,7 +23,7 @@
  * (default 5) is the runs per point, --frames (default 5) the runs of the
  * screen timings, --quick fewer points (for trying the program out),
  * --trace only the function graph of the writes of a flush period and of
- * the floor's (trace_first_writes()).
+ * the floor's (trace_periods()).
  *
  * Prints, for host/bench_report.py (each value one run; the report takes
  * medians per boot, then the median and spread of those over the boots):
@@ -447,7 +447,7 @@ static void trace_writes(uint8_t *m, const char *what, int period)
 	set_param(TR "tracing_on", "0");
 }
 
-static void trace_first_writes(void)
+static void trace_periods(void)
 {
 	char line[512];
 	uint8_t *m;
@@ -549,7 +549,7 @@ int main(int argc, char **argv)
 	diag("%s: boot delay %u ms, boot ordering %s", mode, delay0,
 	     sort0 ? "sorted" : "unsorted");
 	if (trace) {
-		trace_first_writes();
+		trace_periods();
 		fb_close(&fb);
 		return 0;
 	}
