@@ -1,7 +1,9 @@
 # The pipeline, one target per step; each is a script under scripts/.
 #   make demo        fetch, build the patched kernel, boot it, draw a test card
 #   make check       every test on every base (what .ci/run runs)
-#   make matrix      the per-patch build matrix (not part of check: its time)
+#   make matrix      the build matrix: every patch in five configurations,
+#                    modpost, sparse (not part of check, which builds each
+#                    whole submission without an MMU only: its time)
 #   make soak        50 cycles of unbind and bind under writers on each
 #                    base's debug kernel: nothing may drift (not part of
 #                    check, which runs 6)

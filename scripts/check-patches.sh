@@ -28,9 +28,14 @@
 # Prints one result line per check, "ok NAME" or "not ok NAME", for
 # check.sh, and the warning counts per configuration on stderr.
 #
-#   check-patches.sh          every prefix of every submission (make matrix)
-#   check-patches.sh --tips   each whole submission alone on the base only,
-#                             then the same whole-stack checks (make check)
+#   check-patches.sh          every prefix of every submission, in every
+#                             configuration of MATRIX (base.conf), and
+#                             modpost, sparse and kernel-doc (make matrix)
+#   check-patches.sh --tips   each whole submission alone on the base, in
+#                             the configurations of CHECK_MATRIX only, and
+#                             kernel-doc (make check: the cheap part of
+#                             the matrix; modpost needs the modules
+#                             configuration, sparse the x86_64 one)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 stop_on_signals
@@ -40,6 +45,9 @@ tips=0
 need_pkgs sparse sparse aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu \
 	riscv64-linux-gnu-gcc gcc-riscv64-linux-gnu
 CONFIGS=$MATRIX
+[ $tips = 1 ] && CONFIGS=$CHECK_MATRIX
+[ -n "$CONFIGS" ] || die "base $BASE has no build matrix (base.conf: MATRIX, CHECK_MATRIX)"
+has_config() { [[ " $CONFIGS " == *" $1 "* ]]; }
 wdir=$WORK/src/warnings
 rm -rf "$wdir"
 mkdir -p "$wdir"
@@ -194,7 +202,7 @@ fi
 # configuration at W=1, base against the whole stack (the objects of the
 # two trees are all rebuilt; ccache replays the warnings of what it saw).
 headers=$(for s in $SUBMISSIONS; do git -C "$LINUX" diff --name-only base "$s" -- 'include/'; done | sort -u)
-if [ $tips = 0 ] && [ -n "$headers" ] && [[ " $CONFIGS " == *" x86_64 "* ]]; then
+if [ $tips = 0 ] && [ -n "$headers" ] && has_config x86_64; then
 	build_dirs() {	# build_dirs REV NAME
 		local out
 		out=$(objdir prefix-x86_64)
@@ -217,23 +225,28 @@ fi
 
 # The whole stack, once: every module links (modpost).
 git -C "$SRC" checkout -q --detach "$stack"
-rc=0
-# vmlinux too: without its symbols, modpost skips the check of every
-# module's unresolved symbols ("Symbol info of vmlinux is missing")
-"$TOP/scripts/build.sh" prefix-modules vmlinux modules >/dev/null 2>&1 || rc=1
-# modpost's own complaints (section mismatches, undefined or missing
-# exports) fail it, not only its exit status
-grep -E '^(WARNING|ERROR): modpost: |undefined!' "$LOGS/build-prefix-modules.log" >"$wdir/modpost" || true
-[ -s "$wdir/modpost" ] && rc=1
-result $rc modules_link_and_pass_modpost "$wdir/modpost"
+if has_config modules; then
+	rc=0
+	# vmlinux too: without its symbols, modpost skips the check of
+	# every module's unresolved symbols ("Symbol info of vmlinux is
+	# missing")
+	"$TOP/scripts/build.sh" prefix-modules vmlinux modules >/dev/null 2>&1 || rc=1
+	# modpost's own complaints (section mismatches, undefined or
+	# missing exports) fail it, not only its exit status
+	grep -E '^(WARNING|ERROR): modpost: |undefined!' "$LOGS/build-prefix-modules.log" >"$wdir/modpost" || true
+	[ -s "$wdir/modpost" ] && rc=1
+	result $rc modules_link_and_pass_modpost "$wdir/modpost"
+fi
 
 # sparse on the x86_64 objects, base against the whole stack.
-rc=0
-FULL=1 build_at base x86_64 base-sparse C=2 || rc=1
-FULL=1 build_at "$stack" x86_64 stack-sparse C=2 || rc=1
-comm -13 "$wdir/x86_64/base-sparse" "$wdir/x86_64/stack-sparse" >"$wdir/sparse.new"
-[ -s "$wdir/sparse.new" ] && rc=1
-result $rc sparse_nothing_new "$wdir/sparse.new"
+if has_config x86_64; then
+	rc=0
+	FULL=1 build_at base x86_64 base-sparse C=2 || rc=1
+	FULL=1 build_at "$stack" x86_64 stack-sparse C=2 || rc=1
+	comm -13 "$wdir/x86_64/base-sparse" "$wdir/x86_64/stack-sparse" >"$wdir/sparse.new"
+	[ -s "$wdir/sparse.new" ] && rc=1
+	result $rc sparse_nothing_new "$wdir/sparse.new"
+fi
 
 # kernel-doc on the touched source files, base against the whole stack.
 files=$(for s in $SUBMISSIONS; do git -C "$LINUX" diff --name-only base "$s" -- '*.c' '*.h'; done | sort -u)
@@ -261,5 +274,7 @@ result $rc kernel_doc_nothing_new "$wdir/kdoc.new"
 		printf '%-8s %8s %14s %20s\n' "$cfg" "$(wc -l <"$wdir/$cfg.objects")" \
 			"$(wc -l <"$wdir/$cfg/base")" "$new"
 	done
-	echo "sparse: base $(wc -l <"$wdir/x86_64/base-sparse"), stack $(wc -l <"$wdir/x86_64/stack-sparse"); kernel-doc: base $(wc -l <"$wdir/kdoc-base"), stack $(wc -l <"$wdir/kdoc-stack")"
+	has_config x86_64 &&
+		echo "sparse: base $(wc -l <"$wdir/x86_64/base-sparse"), stack $(wc -l <"$wdir/x86_64/stack-sparse")"
+	echo "kernel-doc: base $(wc -l <"$wdir/kdoc-base"), stack $(wc -l <"$wdir/kdoc-stack")"
 } | tee "$wdir/matrix.txt" >&2

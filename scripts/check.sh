@@ -314,8 +314,8 @@ for step in $steps; do
 			check fbdev_builds_without_deferred_io \
 				"$TOP/scripts/build.sh" nodefio drivers/video/
 		fi
-		if [ -n "$MATRIX" ]; then
-			say "the build matrix, each whole submission ($MATRIX); every patch: make matrix"
+		if [ -n "$CHECK_MATRIX" ]; then
+			say "the build matrix, each whole submission ($CHECK_MATRIX); every patch in $MATRIX, modpost, sparse: make matrix"
 			results check-patches "$TOP/scripts/check-patches.sh" --tips
 		fi
 		check prepare_refuses_placeholder_sender "$TOP/scripts/prepare.sh" --test-refusals
@@ -362,7 +362,8 @@ for step in $steps; do
 		;;
 	matrix)
 		# Not in the default steps: make matrix (the slowest repetition,
-		# moved out so that make check fits its time on two cores).
+		# moved out so that make check fits its time on two cores; the
+		# series step builds each whole submission in CHECK_MATRIX).
 		say "the build matrix: every patch on its own ($MATRIX)"
 		results check-patches "$TOP/scripts/check-patches.sh"
 		;;
