@@ -26,8 +26,8 @@
 # Environment:
 #   BENCH_BOOTS=N      boots per mode (default 3; at least 2 for a spread)
 #   BENCH_NO_BUILD=1   skip scripts/fetch.sh and scripts/build.sh: use the
-#                      bench-base and bench-series kernels already built in
-#                      work/bench-*/build (no kernel build, not even a make
+#                      kernels of BENCH_MODES already built in
+#                      work/BASE/src/build (no kernel build, not even a make
 #                      that finds nothing to do; fails when one is missing)
 #   BENCH_GUEST_OPTS   options for the guest program before its arguments,
 #                      e.g. "--quick --reps 2 --frames 2" to try the
@@ -61,8 +61,9 @@ if [ "${1:-}" = --trace ]; then
 	[ -f "$BASEDIR/config/trace.config" ] ||
 		die "make bench-trace is for 5.10 (bases/$BASE has no config/trace.config)"
 	if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-		"$TOP/scripts/build.sh" bench-trace-base
-		"$TOP/scripts/build.sh" bench-trace-series
+		for v in $(bench_variants); do
+			"$TOP/scripts/build.sh" "bench-trace-${v#bench-}"
+		done
 	fi
 	"$TOP/scripts/initramfs.sh"
 	out=$WORK/bench-trace
@@ -86,15 +87,16 @@ fi
 
 [ -n "${BENCH_MODES:-}" ] || die "bases/$BASE/base.conf sets no BENCH_MODES: no benchmark on $BASE (bases with one: $(grep -l '^BENCH_MODES=' "$TOP"/bases/*/base.conf | sed 's#.*/bases/\([^/]*\)/.*#\1#' | tr '\n' ' '))"
 if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then
-	for v in bench-base bench-series; do
+	for v in $(bench_variants); do
 		bz=$(objdir "$v")/arch/x86/boot/bzImage
 		[ -f "$bz" ] || die "BENCH_NO_BUILD=1, but there is no $v kernel at ${bz#"$TOP"/} (run without BENCH_NO_BUILD once)"
 		say "BENCH_NO_BUILD=1: $v kernel as built at $(date -r "$bz" '+%F %T') (not rebuilt)"
 	done
 else
 	"$TOP/scripts/fetch.sh"
-	"$TOP/scripts/build.sh" bench-base
-	"$TOP/scripts/build.sh" bench-series
+	for v in $(bench_variants); do
+		"$TOP/scripts/build.sh" "$v"
+	done
 fi
 "$TOP/scripts/initramfs.sh"
 out=$WORK/bench
@@ -128,8 +130,5 @@ done
 /usr/bin/python3 "$TOP/host/bench_report.py" "$out" "${logs[@]}" >"$out/bench.md" ||
 	die "bench_report.py failed (above)"
 cat "$out/bench.md"
-# 5.10's tables are README's "bench", another base's "bench-BASE"
-marker=bench
-[ "$BASE" = 5.10 ] || marker=bench-$BASE
-[ "${BENCH_NO_README:-0}" = 1 ] || "$TOP/scripts/readme-table.sh" "$marker"
+[ "${BENCH_NO_README:-0}" = 1 ] || "$TOP/scripts/readme-table.sh" "$(bench_marker "$BASE")"
 say "benchmark done in $((SECONDS - start)) s: ${out#"$TOP"/}/bench.md, bench.csv, bench.png"

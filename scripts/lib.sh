@@ -329,6 +329,21 @@ say()  { printf '==> %s\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# bench_variants: the kernel variants that BENCH_MODES (base.conf:
+# MODE:VARIANT[:BOOT PARAMETER] each) boots, each once, in its order.
+bench_variants() {
+	local m mode variant param
+	for m in $BENCH_MODES; do
+		IFS=: read -r mode variant param <<<"$m"
+		echo "$variant"
+	done | awk '!seen[$0]++'
+}
+
+# bench_marker BASE: README's marker of BASE's benchmark tables (make
+# bench puts them there): 5.10's, the first, is "bench", another's
+# "bench-BASE".
+bench_marker() { if [ "$1" = 5.10 ]; then echo bench; else echo "bench-$1"; fi; }
+
 # one_at_a_time NAME CMD...: run CMD holding the lock NAME
 # (work/.lock-NAME), machine-wide. make check runs its bases side by side
 # (scripts/check.sh); what must not overlap takes a lock: a boot (the

@@ -33,19 +33,22 @@ table() {	# table MARKER: the file that holds that table
 	case $1 in
 	conformance) echo "$WORKROOT/check/conformance.md" ;;
 	mutants) echo "$WORKROOT/5.10/mutants/table.md" ;;
-	bench) echo "$WORKROOT/5.10/bench/bench.md" ;;
-	bench-*)
-		[ -f "$TOP/bases/${1#bench-}/base.conf" ] ||
-			die "no table '$1': there is no base ${1#bench-}"
-		echo "$WORKROOT/${1#bench-}/bench/bench.md" ;;
+	bench*)
+		local b
+		for b in $BASES; do
+			[ "$(bench_marker "$b")" = "$1" ] || continue
+			echo "$WORKROOT/$b/bench/bench.md"
+			return
+		done
+		die "no table '$1': no base's benchmark has that marker" ;;
 	*) die "no table '$1' (conformance, mutants, bench, bench-BASE)" ;;
 	esac
 }
 n=0
-# every base's benchmark: 5.10's is "bench", the others' "bench-BASE"
+# every base's benchmark (lib.sh: bench_marker)
 benches=$(for b in $BASES; do
 	grep -q '^BENCH_MODES=' "$TOP/bases/$b/base.conf" || continue
-	if [ "$b" = 5.10 ]; then echo bench; else echo "bench-$b"; fi
+	bench_marker "$b"
 done)
 for t in ${*:-conformance mutants $benches}; do
 	put "$t" "$(table "$t")" && n=$((n + 1))
