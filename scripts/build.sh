@@ -146,8 +146,61 @@ make_k() {
 		HOSTCC="ccache gcc" "$@"
 }
 
-# Regenerate .config only when the fragments changed.
+# The kernel cache: an x86 kernel image is kept by what made it, as ccache
+# keeps objects: the source (the checked-out tree, with any uncommitted
+# test-only, bench or mutant patch and any file such a patch added), the
+# .config, the toolchain's versions. A fresh clone's make check then boots
+# the image of an identical build instead of running make over the ccache
+# again (30-40 s a kernel, about 15 kernels). Only a kernel image (no
+# targets or make variables given); KERNEL_CACHE=0 always builds.
+KERNEL_CACHE_DIR=${KERNEL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/fbdev-defio/kernels}
+# source_state: the checked-out tree and what is not committed in it;
+# toolchain: the versions of the tools that build it.
+source_state() {
+	git -C "$src" rev-parse 'HEAD^{tree}'
+	git -C "$src" diff --binary HEAD
+	(cd "$src" && git ls-files -z --others --exclude-standard |
+		xargs -0r sha256sum)
+}
+toolchain() { "$cc" --version; ld --version; make --version; }
+image_key() {
+	{
+		echo "kernel cache format 1: $arch $image"
+		source_state
+		cat "$out/.config"
+		toolchain
+	} | sha256sum | cut -d' ' -f1
+}
+# The .config is kept the same way, by what makes it: the fragments (their
+# stamp) and the source (its Kconfig files and the compiler, which Kconfig
+# asks). A fresh clone copies it instead of configuring again (about 13 s
+# a kernel, under the build lock). KERNEL_CACHE=0 always configures.
+config_key() {
+	{
+		echo "config cache format 1: $arch $stamp"
+		source_state
+		toolchain
+	} | sha256sum | cut -d' ' -f1
+}
+# copy_atomic FROM TO: TO appears whole or not at all
+copy_atomic() { mkdir -p "$(dirname "$2")" && cp "$1" "$2.tmp.$$" && mv "$2.tmp.$$" "$2"; }
+
+# Regenerate .config only when the fragments changed, from the cache when
+# an identical source and the same fragments made one before.
 stamp=$( (echo "$arch"; cat "${fragments[@]}") | sha256sum | cut -d' ' -f1)
+config_cached=
+if [ "${KERNEL_CACHE:-1}" = 1 ] &&
+   { [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments" 2>/dev/null)" != "$stamp" ]; }; then
+	config_cached=$KERNEL_CACHE_DIR/$(config_key).config ||
+		die "cannot compute the config cache key of $variant in $src"
+	if [ -f "$config_cached" ]; then
+		copy_atomic "$config_cached" "$out/.config" ||
+			die "cannot copy $config_cached into $out"
+		touch "$config_cached"
+		echo "$stamp" >"$out/.fragments"
+		say "configure $variant: the .config of an identical configuration (kernel cache)"
+	fi
+fi
 if [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments" 2>/dev/null)" != "$stamp" ]; then
 	cfg() {
 		make_k tinyconfig &&
@@ -177,31 +230,13 @@ if [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments" 2>/dev/null)" != "$stam
 		END { for (k in want) print want[k] }' "${fragments[@]}")
 	[ $bad = 0 ] || die "unmet config options (dependencies missing?), see $out/.config"
 	echo "$stamp" >"$out/.fragments"
+	# a configuration that met every option is kept (not a lenient one)
+	if [ -n "$config_cached" ] && [ "${LENIENT_CONFIG:-0}" != 1 ]; then
+		copy_atomic "$out/.config" "$config_cached"
+		ls -t "$KERNEL_CACHE_DIR"/*.config 2>/dev/null | tail -n +121 | xargs -r rm -f
+	fi
 fi
 
-# The kernel cache: an x86 kernel image is kept by what made it, as ccache
-# keeps objects: the source (the checked-out tree, with any uncommitted
-# test-only, bench or mutant patch and any file such a patch added), the
-# .config, the toolchain's versions. A fresh clone's make check then boots
-# the image of an identical build instead of running make over the ccache
-# again (30-40 s a kernel, about 15 kernels). Only a kernel image (no
-# targets or make variables given); KERNEL_CACHE=0 always builds.
-KERNEL_CACHE_DIR=${KERNEL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/fbdev-defio/kernels}
-image_key() {
-	{
-		echo "kernel cache format 1: $arch $image"
-		git -C "$src" rev-parse 'HEAD^{tree}'
-		git -C "$src" diff --binary HEAD
-		(cd "$src" && git ls-files -z --others --exclude-standard |
-			xargs -0r sha256sum)
-		cat "$out/.config"
-		"$cc" --version
-		ld --version
-		make --version
-	} | sha256sum | cut -d' ' -f1
-}
-# copy_atomic FROM TO: TO appears whole or not at all
-copy_atomic() { mkdir -p "$(dirname "$2")" && cp "$1" "$2.tmp.$$" && mv "$2.tmp.$$" "$2"; }
 cached=
 if [ $# -eq 0 ] && [ "$arch" = x86_64 ] && [ "${KERNEL_CACHE:-1}" = 1 ]; then
 	cached=$KERNEL_CACHE_DIR/$(image_key).$image ||
