@@ -188,9 +188,9 @@ copy_atomic() { mkdir -p "$(dirname "$2")" && cp "$1" "$2.tmp.$$" && mv "$2.tmp.
 # Regenerate .config only when the fragments changed, from the cache when
 # an identical source and the same fragments made one before.
 stamp=$( (echo "$arch"; cat "${fragments[@]}") | sha256sum | cut -d' ' -f1)
+config_stale() { [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments" 2>/dev/null)" != "$stamp" ]; }
 config_cached=
-if [ "${KERNEL_CACHE:-1}" = 1 ] &&
-   { [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments" 2>/dev/null)" != "$stamp" ]; }; then
+if [ "${KERNEL_CACHE:-1}" = 1 ] && config_stale; then
 	config_cached=$KERNEL_CACHE_DIR/$(config_key).config ||
 		die "cannot compute the config cache key of $variant in $src"
 	if [ -f "$config_cached" ]; then
@@ -201,7 +201,7 @@ if [ "${KERNEL_CACHE:-1}" = 1 ] &&
 		say "configure $variant: the .config of an identical configuration (kernel cache)"
 	fi
 fi
-if [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments" 2>/dev/null)" != "$stamp" ]; then
+if config_stale; then
 	cfg() {
 		make_k tinyconfig &&
 		KCONFIG_CONFIG="$out/.config" "$src/scripts/kconfig/merge_config.sh" \
