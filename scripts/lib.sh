@@ -32,6 +32,12 @@ NPROC=$(nproc)
 # ccache keeps its default cache (~/.cache/ccache): shared by every clone.
 export CCACHE_BASEDIR=$WORK
 export CCACHE_NOHASHDIR=1
+# Depend mode: a miss compiles once, without a preprocessor pass first
+# for the hash (the compiler's -MMD output gives the headers). A cold
+# build of 7.3's test kernel: 9 min 13 s -> 7 min 42 s. What it gives up
+# is a hit for the same preprocessed output from headers that differ (a
+# .config option that a file does not use): a miss and a compile.
+export CCACHE_DEPEND=1
 
 # A variant's build folder. ccache hashes source paths relative to the
 # build folder (CCACHE_BASEDIR), so every build folder sits two levels
