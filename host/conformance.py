@@ -23,9 +23,7 @@ from ktap import BOOT_PROPERTIES
 REPORTED_TWICE = re.compile(r"^test_\d+_reported_once$")
 # kernel variant -> (column kind, row note)
 KINDS = {"base": ("stock", ""), "series": ("patched", ""),
-         "base-debug": ("stock", "debug kernel"),
-         "debug": ("patched", "debug kernel"),
-         "kmemleak": ("patched", "kmemleak kernel")}
+         "debug": ("patched", "debug kernel")}
 RESULT = re.compile(r"^(ok|not ok) ([^/ ]+)/([^/ ]+)/(\S+)")
 NEVER = re.compile(r"^test_(\d+)_never_reported$")
 

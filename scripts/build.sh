@@ -60,22 +60,20 @@ series)     stack_tree >/dev/null
 	    frags=test
 	    [ "${KUNIT_KERNEL:-series}" = series ] && frags="test $(if_base_has kunit)" ;;
 # the kernel's bug detectors, on the stack plus the test-only hooks of
-# patches-test/ (the KUnit suite runs under them at boot too), and on the
-# base as the negative control of the log oracle
-debug|kmemleak)
+# patches-test/ (the KUnit suite runs under them at boot too)
+debug)
 	patched_worktree "$src" "$(stack_tree)" "$BASEDIR"/patches-test/*.patch
-	frags="test $(if_base_has kunit) $variant" ;;
-base-debug) worktree_at "$src" base; frags="test debug" ;;
+	frags="test $(if_base_has kunit) debug" ;;
 # one deliberate bug (scripts/mutants.sh sets MUTANT, a file of
 # bases/$BASE/mutants/) on the stack as the series kernel has it, or as
-# the debug or kmemleak kernel has it
+# the debug kernel has it
 mutant)
 	patched_worktree "$src" "$(stack_tree)"
 	frags=test
 	[ "${KUNIT_KERNEL:-series}" = series ] && frags="test $(if_base_has kunit)" ;;
-mutant-debug|mutant-kmemleak)
+mutant-debug)
 	patched_worktree "$src" "$(stack_tree)" "$BASEDIR"/patches-test/*.patch
-	frags="test $(if_base_has kunit) ${variant#mutant-}" ;;
+	frags="test $(if_base_has kunit) debug" ;;
 # the debug kernel at a prefix of the series (scripts/bisect-boot.sh
 # checks the working copy out)
 bisect)     frags="test debug" ;;
@@ -103,7 +101,7 @@ bench-trace-base)
 bench-trace-series)
 	frags="test trace"
 	patched_worktree "$src" "$(stack_tree)" "$BASEDIR"/bench/series-*.patch ;;
-*) die "unknown variant '$variant' (base series debug kmemleak base-debug compile nodefio prefix-x86_64 prefix-modules prefix-i386 prefix-arm64 prefix-nommu bisect bench-base bench-series bench-trace-base bench-trace-series mutant mutant-debug mutant-kmemleak)" ;;
+*) die "unknown variant '$variant' (base series debug compile nodefio prefix-x86_64 prefix-modules prefix-i386 prefix-arm64 prefix-nommu bisect bench-base bench-series bench-trace-base bench-trace-series mutant mutant-debug)" ;;
 esac
 case $variant in
 mutant*)

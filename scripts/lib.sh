@@ -266,10 +266,14 @@ stack_tree() {
 # and mprotect_race_with_flush fails for want of it.
 kernel_args() {
 	case $1 in
-	debug|base-debug|bisect|mutant-debug)
+	debug|bisect|mutant-debug)
 		echo "--smp 2 --append slub_debug=FZPU --append pty.legacy_count=0 --lockdep" ;;
 	esac
 }
+
+# KMEMLEAK_ON: the command line of a debug kernel's boot that looks for
+# leaks (kmemleak is built in, off: bases/5.10/config/debug.config).
+KMEMLEAK_ON="kmemleak=on"
 
 # run_results DIR: the results of a boot (qemu.py's DIR/results), each
 # failed one followed by why in parentheses, where qemu.py knew it in one

@@ -1,15 +1,15 @@
 #!/bin/bash
 # Does each oracle see the bug it is there for? A mutant is one small
 # deliberate bug (bases/BASE/mutants/NAME.patch: test-only, never part of a
-# submission) on the stack that the series kernel, or the debug or kmemleak
-# kernel, is built from. Its header says what it breaks and which tests
+# submission) on the stack that the series kernel, or the debug kernel, is
+# built from. Its header says what it breaks and which tests
 # should catch it:
 #
 #   Mutant: the flush drops every odd page from the list ...
-#   Kernel: series | debug | kmemleak
+#   Kernel: series | debug | kmemleak (the debug kernel, kmemleak on)
 #   Boot: DISPLAY GUEST-COMMAND...
 #
-# Each mutant is built (variant mutant, mutant-debug or mutant-kmemleak:
+# Each mutant is built (variant mutant or mutant-debug:
 # scripts/build.sh) and booted with its command. It is caught when at
 # least one result of that boot fails: a test, or a property of the boot
 # (the kernel log, taint). A mutant that every check passes survived: the
@@ -55,9 +55,12 @@ for name in "${names[@]}"; do
 	f=$dir/$name.patch
 	[ -f "$f" ] || die "no mutant $name (bases/$BASE/mutants/$name.patch)"
 	desc=$(field Mutant "$f") kernel=$(field Kernel "$f") cmd=$(field Boot "$f")
+	# kmemleak: the debug kernel with kmemleak on (lib.sh: KMEMLEAK_ON)
+	append=()
 	case $kernel in
 	series) variant=mutant ;;
-	debug|kmemleak) variant=mutant-$kernel ;;
+	debug) variant=mutant-debug ;;
+	kmemleak) variant=mutant-debug; append=(--append "$KMEMLEAK_ON") ;;
 	*) die "$name: 'Kernel: $kernel' is not series, debug or kmemleak" ;;
 	esac
 	[ -n "$desc" ] && [ -n "$cmd" ] || die "$name: no 'Mutant:' or 'Boot:' line in its header"
@@ -73,7 +76,7 @@ for name in "${names[@]}"; do
 	read -r display guest <<<"$cmd"
 	# shellcheck disable=SC2086,SC2046
 	boot "$variant" "$display" "$run" --name "$name/" --timeout 600 \
-		$(kernel_args "$variant") -- $guest >"$out/$name-boot.log" 2>&1
+		$(kernel_args "$variant") "${append[@]}" -- $guest >"$out/$name-boot.log" 2>&1
 	# what failed; the guest's exit status only when no test did (a
 	# failed test makes it non-zero anyway)
 	caught=$(sed -n "s#^not ok $name/##p" "$run/results" 2>/dev/null)
