@@ -950,10 +950,10 @@ static int judge_leaks(const char *report, int *total, int *shown)
 }
 
 /*
- * kmemleak (a kmemleak kernel) finds no object leaked during the tests,
- * whoever allocated it, and none of the series or its drivers, after
- * everything above: unbind and rebind, the failed probe, the opens and
- * the forks; the suite's own /dev/fb0 is closed first. Objects younger
+ * kmemleak (built in, and on: kmemleak=on) finds no object leaked during
+ * the tests, whoever allocated it, and none of the series or its
+ * drivers, after everything above: unbind and rebind, the failed probe,
+ * the opens and the forks; the suite's own /dev/fb0 is closed first. Objects younger
  * than 5 s are not reported and an object must be found unreferenced by
  * a scan after that, so: wait, scan, scan again, read the report. Other
  * code's leaks from before the tests (the boot's) are listed but do not
@@ -965,7 +965,7 @@ static int test_kmemleak_clean(void)
 	char *report;
 
 	if (access(KMEMLEAK, F_OK))
-		return fail("no %s: not a kmemleak kernel (CONFIG_DEBUG_KMEMLEAK), or debugfs missing",
+		return fail("no %s: kmemleak not built in (CONFIG_DEBUG_KMEMLEAK), off (no kmemleak=on), or debugfs missing",
 			    KMEMLEAK);
 	if (!start_jiffies)
 		return fail("the jiffies when the tests began are unknown: %s",
