@@ -60,20 +60,17 @@ series)     stack_tree >/dev/null
 	    frags=test
 	    [ "${KUNIT_KERNEL:-series}" = series ] && frags="test $(if_base_has kunit)" ;;
 # the kernel's bug detectors, on the stack plus the test-only hooks of
-# patches-test/ (the KUnit suite runs under them at boot too)
-debug)
+# patches-test/ (the KUnit suite runs under them at boot too); and the
+# same with one deliberate bug (mutant-debug: scripts/mutants.sh sets
+# MUTANT, a file of bases/$BASE/mutants/, applied below)
+debug|mutant-debug)
 	patched_worktree "$src" "$(stack_tree)" "$BASEDIR"/patches-test/*.patch
 	frags="test $(if_base_has kunit) debug" ;;
-# one deliberate bug (scripts/mutants.sh sets MUTANT, a file of
-# bases/$BASE/mutants/) on the stack as the series kernel has it, or as
-# the debug kernel has it
+# one deliberate bug on the stack as the series kernel has it
 mutant)
 	patched_worktree "$src" "$(stack_tree)"
 	frags=test
 	[ "${KUNIT_KERNEL:-series}" = series ] && frags="test $(if_base_has kunit)" ;;
-mutant-debug)
-	patched_worktree "$src" "$(stack_tree)" "$BASEDIR"/patches-test/*.patch
-	frags="test $(if_base_has kunit) debug" ;;
 # the debug kernel at a prefix of the series (scripts/bisect-boot.sh
 # checks the working copy out)
 bisect)     frags="test debug" ;;
