@@ -953,11 +953,11 @@ static int judge_leaks(const char *report, int *total, int *shown)
  * kmemleak (built in, and on: kmemleak=on) finds no object leaked during
  * the tests, whoever allocated it, and none of the series or its
  * drivers, after everything above: unbind and rebind, the failed probe,
- * the opens and the forks; the suite's own /dev/fb0 is closed first. Objects younger
- * than 5 s are not reported and an object must be found unreferenced by
- * a scan after that, so: wait, scan, scan again, read the report. Other
- * code's leaks from before the tests (the boot's) are listed but do not
- * fail.
+ * the opens and the forks; the suite's own /dev/fb0 is closed first.
+ * Objects younger than 5 s are not reported and an object must be found
+ * unreferenced by a scan after that, so: wait, scan, scan again, read
+ * the report. Other code's leaks from before the tests (the boot's) are
+ * listed but do not fail.
  */
 static int test_kmemleak_clean(void)
 {
@@ -965,7 +965,7 @@ static int test_kmemleak_clean(void)
 	char *report;
 
 	if (access(KMEMLEAK, F_OK))
-		return fail("no %s: kmemleak not built in (CONFIG_DEBUG_KMEMLEAK), off (no kmemleak=on), or debugfs missing",
+		return fail("no %s: not a kmemleak kernel (CONFIG_DEBUG_KMEMLEAK), or debugfs missing",
 			    KMEMLEAK);
 	if (!start_jiffies)
 		return fail("the jiffies when the tests began are unknown: %s",
@@ -974,7 +974,7 @@ static int test_kmemleak_clean(void)
 	fb_close(&fb);
 	sleep_ms(6000);
 	if ((err = sysfs_write(KMEMLEAK, "scan")))
-		return fail("writing scan to " KMEMLEAK ": %s (kmemleak disabled?)",
+		return fail("writing scan to " KMEMLEAK ": %s (kmemleak off: booted without kmemleak=on, or it turned itself off, see the log)",
 			    strerror(-err));
 	sleep_ms(1000);
 	if ((err = sysfs_write(KMEMLEAK, "scan")))
