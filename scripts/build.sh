@@ -136,9 +136,27 @@ mkdir -p "$out"
 cc=gcc
 [ "$arch" = arm64 ] && cc=aarch64-linux-gnu-gcc
 [ "$arch" = riscv ] && cc=riscv64-linux-gnu-gcc
+# The compilers' memory in huge pages (host/thp_preload.c, preloaded into
+# make and everything it runs; BUILD_THP=0 leaves it out), and no
+# temporary files between the compiler and the assembler (-pipe). Neither
+# changes an object. 7.3's test kernel, empty ccache, alone: 7 min 21 s
+# without them, 6 min 19 s with them (CPU 830 -> 706 s, of it system
+# 249 -> 201 s).
+thp_preload=
+if [ "${BUILD_THP:-1}" = 1 ]; then
+	thp_preload=$WORKROOT/host/thp_preload.so
+	if [ ! "$thp_preload" -nt "$TOP/host/thp_preload.c" ]; then
+		mkdir -p "${thp_preload%/*}"
+		gcc -O2 -Wall -shared -fPIC -o "$thp_preload.tmp" \
+			"$TOP/host/thp_preload.c" -ldl &&
+			mv "$thp_preload.tmp" "$thp_preload" ||
+			die "cannot build ${thp_preload#$TOP/} from host/thp_preload.c (BUILD_THP=0 builds without it)"
+	fi
+fi
 make_k() {
+	LD_PRELOAD="$thp_preload${LD_PRELOAD:+ $LD_PRELOAD}" \
 	make -C "$src" O="$out" "${cross[@]}" CC="ccache $cc" \
-		HOSTCC="ccache gcc" "$@"
+		HOSTCC="ccache gcc" KCFLAGS="-pipe${KCFLAGS:+ $KCFLAGS}" "$@"
 }
 
 # The kernel cache: an x86 kernel image is kept by what made it, as ccache
