@@ -36,7 +36,11 @@ export CCACHE_NOHASHDIR=1
 # for the hash (the compiler's -MMD output gives the headers). A cold
 # build of 7.3's test kernel: 9 min 13 s -> 7 min 42 s. What it gives up
 # is a hit for the same preprocessed output from headers that differ (a
-# .config option that a file does not use): a miss and a compile.
+# .config option that a file does not use): a miss and a compile; and
+# the rewriting of the compiler's absolute paths (CCACHE_BASEDIR still
+# makes the hash relative, so clones share objects): an object names
+# the source path of the clone that compiled it first, in a UBSAN or
+# KASAN report, say.
 export CCACHE_DEPEND=1
 
 # A variant's build folder. ccache hashes source paths relative to the
