@@ -818,13 +818,28 @@ static const char *const ours[] = {
 	"drm_fbdev", "drm_client", "drm_gem", "virtio_gpu", "bochs", "cirrus",
 };
 
+/*
+ * The first frame of the backtrace of one kmemleak entry: the line after
+ * "  backtrace:" (5.10) or "  backtrace (crc 1234abcd):" (6.x); NULL if
+ * the entry has none.
+ */
+static const char *backtrace_of(const char *entry, const char *end)
+{
+	const char *bt = strstr(entry, "  backtrace");
+
+	if (!bt || bt >= end)
+		return NULL;
+	bt = memchr(bt, '\n', end - bt);
+	return bt ? bt + 1 : NULL;
+}
+
 /* Whether the backtrace of one kmemleak entry names our code. */
 static int entry_is_ours(const char *entry, const char *end)
 {
-	const char *bt = strstr(entry, "backtrace:");
+	const char *bt = backtrace_of(entry, end);
 	unsigned int i;
 
-	if (!bt || bt > end)
+	if (!bt)
 		return 0;
 	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
 		const char *p = strstr(bt, ours[i]);
@@ -884,20 +899,29 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-/* One line for a leak of other code from the boot: its first two frames. */
+/*
+ * One line for a leak of other code from the boot: its first two frames,
+ * "    [<00000000c0ffee00>] kmem_cache_alloc+0x1a0/0x2f0" (5.10) or
+ * "    kmem_cache_alloc_noprof+0x1a0/0x2f0" (6.x) without the offsets.
+ */
 static void print_unrelated(const char *entry, const char *end)
 {
-	const char *bt = strstr(entry, "backtrace:"), *f[2] = { "?", "?" };
+	const char *line = backtrace_of(entry, end), *f[2] = { "?", "?" };
 	int lens[2] = { 1, 1 }, i;
 
-	for (i = 0; bt && bt < end && i < 2; i++) {
-		const char *sym = strstr(bt, "] ");
+	for (i = 0; line && line < end && i < 2; i++) {
+		const char *nl = memchr(line, '\n', end - line);
+		const char *sym = line + strspn(line, " ");
 
-		if (!sym || sym >= end)
-			break;
-		f[i] = sym + 2;
-		lens[i] = strcspn(f[i], "+\n");
-		bt = f[i];
+		if (!strncmp(sym, "[<", 2)) {
+			sym = strstr(sym, "] ");
+			if (!sym || sym >= end)
+				break;
+			sym += 2;
+		}
+		f[i] = sym;
+		lens[i] = strcspn(sym, "+\n");
+		line = nl ? nl + 1 : NULL;
 	}
 	diag("  other code's leak from before the tests: %.*s <- %.*s", lens[0], f[0], lens[1], f[1]);
 }
