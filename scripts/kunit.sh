@@ -6,19 +6,22 @@
 # --json. Prints one line per test case, "ok kunit/SUITE/CASE" or "not ok
 # ...", for check.sh, then the boot's own results (kernel log, taint).
 # Only test cases are counted; a case that did not pass (failed, crashed,
-# or anything else kunit.py reports) is not ok.
+# or anything else kunit.py reports) is not ok. KUNIT_VARIANT and
+# KUNIT_OUT: another kernel and the run's folder (scripts/mutants.sh boots
+# a mutant kernel's suite this way; base.conf sets KUNIT_KERNEL itself).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 stop_on_signals
 
-out=$WORK/runs/kunit
+out=${KUNIT_OUT:-$WORK/runs/kunit}
+variant=${KUNIT_VARIANT:-${KUNIT_KERNEL:-series}}
 rm -rf "$out"
 # KUnit prints its results at KERN_INFO: raise the console loglevel.
 # shellcheck disable=SC2046
-boot "${KUNIT_KERNEL:-series}" virtio "$out" --name kunit/ --timeout 300 \
-	--no-guest-ktap $(kernel_args "${KUNIT_KERNEL:-series}") \
+boot "$variant" virtio "$out" --name kunit/ --timeout 300 \
+	--no-guest-ktap $(kernel_args "$variant") \
 	--append "loglevel=7" -- true >&2 || true
-[ -s "$out/console.log" ] || die "the ${KUNIT_KERNEL:-series} kernel did not boot (scripts/build.sh ${KUNIT_KERNEL:-series})"
+[ -s "$out/console.log" ] || die "the $variant kernel did not boot (scripts/build.sh $variant)"
 rc=0
 /usr/bin/python3 "$LINUX/tools/testing/kunit/kunit.py" parse \
 	--json="$out/kunit.json" "$out/console.log" >"$out/kunit.txt" 2>&1 || rc=$?

@@ -9,6 +9,9 @@
 #   Kernel: series | debug | kmemleak (the debug kernel, kmemleak on)
 #   Boot: DISPLAY GUEST-COMMAND...
 #
+# or "Boot: kunit": the kernel's KUnit suite at boot (scripts/kunit.sh),
+# caught when a case does not pass.
+#
 # Each mutant is built (variant mutant or mutant-debug:
 # scripts/build.sh) and booted with its command. It is caught when at
 # least one result of that boot fails: a test, or a property of the boot
@@ -73,6 +76,28 @@ for name in "${names[@]}"; do
 	fi
 	run=$WORK/runs/mutant-$name
 	rm -rf "$run"
+	if [ "$cmd" = kunit ]; then
+		KUNIT_VARIANT=$variant KUNIT_OUT=$run "$TOP/scripts/kunit.sh" \
+			>"$out/$name-kunit.txt" 2>"$out/$name-boot.log" || true
+		caught=$(sed -n 's#^not ok ##p' "$out/$name-kunit.txt")
+		caught=$(echo $caught)
+		if ! grep -q '^ok kunit/' "$out/$name-kunit.txt"; then
+			echo "not ok mutants/$name (no KUnit case passed or ran; log: ${out#$TOP/}/$name-boot.log)"
+			tail -n 15 "$out/$name-boot.log" >&2
+			echo "| $name: $(md "$desc") | $kernel | NO RESULTS | |" >>"$table"
+		elif [ -z "$caught" ]; then
+			echo "not ok mutants/$name (survived: every KUnit case passed; the bug: $desc)"
+			echo "| $name: $(md "$desc") | $kernel | **SURVIVED** | |" >>"$table"
+		else
+			# the first failed expectation, as kunit.py printed it
+			msg=$(sed 's/\x1b\[[0-9;]*m//g' "$run/kunit.txt" |
+				grep -m 1 -A 4 'EXPECTATION FAILED\|ASSERTION FAILED' |
+				sed 's/^\[[0-9:. ]*\] *//; s/^ *//' | tr '\n' ' ')
+			echo "ok mutants/$name (caught by $caught: $(cut -c1-160 <<<"$msg"))"
+			echo "| $name: $(md "$desc") | $kernel | $caught | $(md "$msg") |" >>"$table"
+		fi
+		continue
+	fi
 	read -r display guest <<<"$cmd"
 	# shellcheck disable=SC2086,SC2046
 	boot "$variant" "$display" "$run" --name "$name/" --timeout 600 \

@@ -2,8 +2,9 @@
 # Put the tables that the checks wrote into README.md, each between its
 # markers: the conformance table of the last make check
 # (work/check/conformance.md, written by scripts/check.sh from every run's
-# results), the mutants' table of the last make mutants
-# (work/5.10/mutants/table.md, scripts/mutants.sh) and the benchmark's
+# results), the mutants' table of the last make mutants of each base that
+# has mutants (work/BASE/mutants/table.md, scripts/mutants.sh: README's
+# marker "mutants" for 5.10, "mutants-BASE" for another) and the benchmark's
 # tables of the last make bench of each base that has one
 # (work/BASE/bench/bench.md, scripts/bench.sh: README's marker "bench"
 # for 5.10, "bench-BASE" for another). A table is never written by hand;
@@ -33,6 +34,10 @@ table() {	# table MARKER: the file that holds that table
 	case $1 in
 	conformance) echo "$WORKROOT/check/conformance.md" ;;
 	mutants) echo "$WORKROOT/5.10/mutants/table.md" ;;
+	mutants-*)
+		[ -d "$TOP/bases/${1#mutants-}/mutants" ] ||
+			die "no table '$1': base ${1#mutants-} has no mutants"
+		echo "$WORKROOT/${1#mutants-}/mutants/table.md" ;;
 	bench*)
 		local b
 		for b in $BASES; do
@@ -41,7 +46,7 @@ table() {	# table MARKER: the file that holds that table
 			return
 		done
 		die "no table '$1': no base's benchmark has that marker" ;;
-	*) die "no table '$1' (conformance, mutants, bench, bench-BASE)" ;;
+	*) die "no table '$1' (conformance, mutants, mutants-BASE, bench, bench-BASE)" ;;
 	esac
 }
 n=0
@@ -50,7 +55,12 @@ benches=$(for b in $BASES; do
 	grep -q '^BENCH_MODES=' "$TOP/bases/$b/base.conf" || continue
 	bench_marker "$b"
 done)
-for t in ${*:-conformance mutants $benches}; do
+# every other base's mutants
+mutants=$(for b in $BASES; do
+	[ "$b" != 5.10 ] && [ -d "$TOP/bases/$b/mutants" ] || continue
+	echo "mutants-$b"
+done)
+for t in ${*:-conformance mutants $mutants $benches}; do
 	put "$t" "$(table "$t")" && n=$((n + 1))
 done
 [ $n -gt 0 ] || die "no table to put in: run make check, make mutants or make bench first"
