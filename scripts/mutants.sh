@@ -79,7 +79,7 @@ for name in "${names[@]}"; do
 	if [ "$cmd" = kunit ]; then
 		KUNIT_VARIANT=$variant KUNIT_OUT=$run "$TOP/scripts/kunit.sh" \
 			>"$out/$name-kunit.txt" 2>"$out/$name-boot.log" || true
-		caught=$(sed -n 's#^not ok ##p' "$out/$name-kunit.txt")
+		caught=$(sed -n 's#^not ok \([^ ]*\).*#\1#p' "$out/$name-kunit.txt")
 		caught=$(echo $caught)
 		if ! grep -q '^ok kunit/' "$out/$name-kunit.txt"; then
 			echo "not ok mutants/$name (no KUnit case passed or ran; log: ${out#$TOP/}/$name-boot.log)"
@@ -89,10 +89,13 @@ for name in "${names[@]}"; do
 			echo "not ok mutants/$name (survived: every KUnit case passed; the bug: $desc)"
 			echo "| $name: $(md "$desc") | $kernel | **SURVIVED** | |" >>"$table"
 		else
-			# the first failed expectation, as kunit.py printed it
-			msg=$(sed 's/\x1b\[[0-9;]*m//g' "$run/kunit.txt" |
-				grep -m 1 -A 4 'EXPECTATION FAILED\|ASSERTION FAILED' |
-				sed 's/^\[[0-9:. ]*\] *//; s/^ *//' | tr '\n' ' ')
+			# the first failed expectation, as kunit.py printed it:
+			# the case, its message (the last line), what it compared
+			msg=$(sed 's/\x1b\[[0-9;]*m//g; s/^\[[0-9:]*\] *//; s/^ *//' "$run/kunit.txt" |
+				awk '/(EXPECTATION|ASSERTION) FAILED/ && !n { n = 1; sub(/^# /, ""); sub(/: (EXPECTATION|ASSERTION) FAILED at .*/, ""); c = $0; next }
+				     n && /^\[(FAILED|PASSED|SKIPPED)\]|^# / { exit }
+				     n { line[k++] = $0 }
+				     END { if (!n) exit; e = line[0]; for (i = 1; i < k - 1; i++) e = e " " line[i]; print c ": " line[k - 1] " (" e ")" }')
 			echo "ok mutants/$name (caught by $caught: $(cut -c1-160 <<<"$msg"))"
 			echo "| $name: $(md "$desc") | $kernel | $caught | $(md "$msg") |" >>"$table"
 		fi
