@@ -353,10 +353,11 @@ bench_variants() {
 	done | awk '!seen[$0]++'
 }
 
-# bench_marker BASE: README's marker of BASE's benchmark tables (make
-# bench puts them there): 5.10's, the first, is "bench", another's
-# "bench-BASE".
-bench_marker() { if [ "$1" = 5.10 ]; then echo bench; else echo "bench-$1"; fi; }
+# readme_marker KIND BASE: README's marker of BASE's tables of KIND
+# (bench: make bench puts them there; mutants: make mutants): 5.10's, the
+# first, is "KIND", another's "KIND-BASE".
+readme_marker() { if [ "$2" = 5.10 ]; then echo "$1"; else echo "$1-$2"; fi; }
+bench_marker() { readme_marker bench "$1"; }
 
 # one_at_a_time NAME CMD...: run CMD holding the lock NAME
 # (work/.lock-NAME), machine-wide. make check runs its bases side by side

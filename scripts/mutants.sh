@@ -79,55 +79,47 @@ for name in "${names[@]}"; do
 	if [ "$cmd" = kunit ]; then
 		KUNIT_VARIANT=$variant KUNIT_OUT=$run "$TOP/scripts/kunit.sh" \
 			>"$out/$name-kunit.txt" 2>"$out/$name-boot.log" || true
+		none="no KUnit case passed or ran" every="every KUnit case"
+		results=$out/$name-kunit.txt
+		grep -q '^ok kunit/' "$results" || results=
 		caught=$(sed -n 's#^not ok \([^ ]*\).*#\1#p' "$out/$name-kunit.txt")
-		caught=$(echo $caught)
-		if ! grep -q '^ok kunit/' "$out/$name-kunit.txt"; then
-			echo "not ok mutants/$name (no KUnit case passed or ran; log: ${out#$TOP/}/$name-boot.log)"
-			tail -n 15 "$out/$name-boot.log" >&2
-			echo "| $name: $(md "$desc") | $kernel | NO RESULTS | |" >>"$table"
-		elif [ -z "$caught" ]; then
-			echo "not ok mutants/$name (survived: every KUnit case passed; the bug: $desc)"
-			echo "| $name: $(md "$desc") | $kernel | **SURVIVED** | |" >>"$table"
-		else
-			# the first failed expectation, as kunit.py printed it:
-			# the case, its message (the last line), what it compared
-			msg=$(sed 's/\x1b\[[0-9;]*m//g; s/^\[[0-9:]*\] *//; s/^ *//' "$run/kunit.txt" |
-				awk '/(EXPECTATION|ASSERTION) FAILED/ && !n { n = 1; sub(/^# /, ""); sub(/: (EXPECTATION|ASSERTION) FAILED at .*/, ""); c = $0; next }
-				     n && /^\[(FAILED|PASSED|SKIPPED)\]|^# / { exit }
-				     n { line[k++] = $0 }
-				     END { if (!n) exit; e = line[0]; for (i = 1; i < k - 1; i++) e = e " " line[i]; print c ": " line[k - 1] " (" e ")" }')
-			echo "ok mutants/$name (caught by $caught: $(cut -c1-160 <<<"$msg"))"
-			echo "| $name: $(md "$desc") | $kernel | $caught | $(md "$msg") |" >>"$table"
-		fi
-		continue
+		# the first failed expectation, as kunit.py printed it: the
+		# case, its message (the last line), what it compared
+		msg=$(sed 's/\x1b\[[0-9;]*m//g; s/^\[[0-9:]*\] *//; s/^ *//' "$run/kunit.txt" 2>/dev/null |
+			awk '/(EXPECTATION|ASSERTION) FAILED/ && !n { n = 1; sub(/^# /, ""); sub(/: (EXPECTATION|ASSERTION) FAILED at .*/, ""); c = $0; next }
+			     n && /^\[(FAILED|PASSED|SKIPPED)\]|^# / { exit }
+			     n { line[k++] = $0 }
+			     END { if (!n) exit; e = line[0]; for (i = 1; i < k - 1; i++) e = e " " line[i]; print c ": " line[k - 1] " (" e ")" }')
+	else
+		read -r display guest <<<"$cmd"
+		# shellcheck disable=SC2086,SC2046
+		boot "$variant" "$display" "$run" --name "$name/" --timeout 600 \
+			$(kernel_args "$variant") "${append[@]}" -- $guest >"$out/$name-boot.log" 2>&1
+		none="the boot wrote no results" every="every result of '$cmd'"
+		# what failed; the guest's exit status only when no test did
+		# (a failed test makes it non-zero anyway)
+		caught=$(sed -n "s#^not ok $name/##p" "$run/results" 2>/dev/null)
+		grep -qvxF "$BOOT_PROPERTIES" <<<"$caught" &&
+			caught=$(grep -vx guest_exit_status <<<"$caught")
+		results=$run/results
+		{ [ -s "$results" ] && [ "$caught" != boot ]; } || results=
+		# the message: why the first caught result failed (the test's
+		# own line, the first kernel report, the note on the boot)
+		msg=$(reason "$run" "$name/${caught%%[[:space:]]*}")
+		[ -n "$msg" ] || msg=$(cut -f2 "$run/reasons" 2>/dev/null | head -n 1)
 	fi
-	read -r display guest <<<"$cmd"
-	# shellcheck disable=SC2086,SC2046
-	boot "$variant" "$display" "$run" --name "$name/" --timeout 600 \
-		$(kernel_args "$variant") "${append[@]}" -- $guest >"$out/$name-boot.log" 2>&1
-	# what failed; the guest's exit status only when no test did (a
-	# failed test makes it non-zero anyway)
-	caught=$(sed -n "s#^not ok $name/##p" "$run/results" 2>/dev/null)
-	grep -qvxF "$BOOT_PROPERTIES" <<<"$caught" &&
-		caught=$(grep -vx guest_exit_status <<<"$caught")
 	caught=$(echo $caught)
-	if [ ! -s "$run/results" ] || [ "$caught" = boot ]; then
-		echo "not ok mutants/$name (the boot wrote no results; log: ${out#$TOP/}/$name-boot.log)"
+	if [ -z "$results" ]; then
+		echo "not ok mutants/$name ($none; log: ${out#$TOP/}/$name-boot.log)"
 		tail -n 15 "$out/$name-boot.log" >&2
 		echo "| $name: $(md "$desc") | $kernel | NO RESULTS | |" >>"$table"
-		continue
-	fi
-	if [ -z "$caught" ]; then
-		echo "not ok mutants/$name (survived: every result of '$cmd' passed; the bug: $desc)"
+	elif [ -z "$caught" ]; then
+		echo "not ok mutants/$name (survived: $every passed; the bug: $desc)"
 		echo "| $name: $(md "$desc") | $kernel | **SURVIVED** | |" >>"$table"
-		continue
+	else
+		echo "ok mutants/$name (caught by $caught: $(cut -c1-160 <<<"$msg"))"
+		echo "| $name: $(md "$desc") | $kernel | $caught | $(md "$msg") |" >>"$table"
 	fi
-	# the message: why the first caught result failed (the test's own
-	# line, the first kernel report, the note on the boot)
-	msg=$(reason "$run" "$name/${caught%% *}")
-	[ -n "$msg" ] || msg=$(cut -f2 "$run/reasons" 2>/dev/null | head -n 1)
-	echo "ok mutants/$name (caught by $caught: $(cut -c1-160 <<<"$msg"))"
-	echo "| $name: $(md "$desc") | $kernel | $caught | $(md "$msg") |" >>"$table"
 done
 # the README's table is of every mutant (make table); a few go elsewhere
 final=$out/table.md

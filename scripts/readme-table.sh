@@ -33,34 +33,31 @@ PY
 table() {	# table MARKER: the file that holds that table
 	case $1 in
 	conformance) echo "$WORKROOT/check/conformance.md" ;;
-	mutants) echo "$WORKROOT/5.10/mutants/table.md" ;;
-	mutants-*)
-		[ -d "$TOP/bases/${1#mutants-}/mutants" ] ||
-			die "no table '$1': base ${1#mutants-} has no mutants"
-		echo "$WORKROOT/${1#mutants-}/mutants/table.md" ;;
-	bench*)
-		local b
+	mutants*|bench*)
+		local kind=${1%%-*} file b
+		file=bench/bench.md
+		[ "$kind" = mutants ] && file=mutants/table.md
 		for b in $BASES; do
-			[ "$(bench_marker "$b")" = "$1" ] || continue
-			echo "$WORKROOT/$b/bench/bench.md"
+			[ "$(readme_marker "$kind" "$b")" = "$1" ] || continue
+			echo "$WORKROOT/$b/$file"
 			return
 		done
-		die "no table '$1': no base's benchmark has that marker" ;;
+		die "no table '$1': no base has that marker" ;;
 	*) die "no table '$1' (conformance, mutants, mutants-BASE, bench, bench-BASE)" ;;
 	esac
 }
 n=0
-# every base's benchmark (lib.sh: bench_marker)
+# every base's benchmark (lib.sh: readme_marker)
 benches=$(for b in $BASES; do
 	grep -q '^BENCH_MODES=' "$TOP/bases/$b/base.conf" || continue
 	bench_marker "$b"
 done)
-# every other base's mutants
+# every base's mutants (bases/BASE/mutants/)
 mutants=$(for b in $BASES; do
-	[ "$b" != 5.10 ] && [ -d "$TOP/bases/$b/mutants" ] || continue
-	echo "mutants-$b"
+	[ -d "$TOP/bases/$b/mutants" ] || continue
+	readme_marker mutants "$b"
 done)
-for t in ${*:-conformance mutants $mutants $benches}; do
+for t in ${*:-conformance $mutants $benches}; do
 	put "$t" "$(table "$t")" && n=$((n + 1))
 done
 [ $n -gt 0 ] || die "no table to put in: run make check, make mutants or make bench first"
