@@ -74,15 +74,20 @@ touched() {
 # once per time it was printed (a second identical warning counts): the
 # compiler's (file:line: warning|error:), objtool's (file.o: warning:
 # objtool: ...), modpost's and Kconfig's (WARNING: ...) and the linker's
-# (ld: warning: ...). Line numbers are dropped: they move. A header's
-# warning is printed again for every file that includes it: it counts
-# once, or a new file that includes an old header would add one.
+# (ld: warning: ...). Line numbers are dropped: they move. A file is named
+# from the top of the tree: the compiler names it by the absolute path of
+# the clone that compiled it first, whose output ccache replays in every
+# clone (lib.sh: CCACHE_BASEDIR), so a warning of the base compiled in
+# another clone would otherwise be new here. A header's warning is
+# printed again for every file that includes it: it counts once, or a new
+# file that includes an old header would add one.
 warnings() {
 	sed -nE -e 's#^(\.\./)*([^ :]+):[0-9]+(:[0-9]+)?: (warning|error): (.*)$#\2: \5#p' \
 		-e 's#^(\.\./)*([^ :]+\.o): warning: (objtool: .*)$#\2: \3#p' \
 		-e 's#^(WARNING|ERROR): (modpost: .*)$#\2#p' \
 		-e 's#^WARNING: (unmet direct dependencies detected for .*)$#Kconfig: \1#p' \
 		-e 's#^(\S*ld(\.bfd)?): (warning: .*)$#ld: \3#p' "$1" |
+		sed -E 's#^/[^ :]*/src/linux/##' |
 		awk '!($0 ~ /^[^:]*\.h: / && seen[$0]++)' | sort
 }
 
