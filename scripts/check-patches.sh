@@ -53,12 +53,14 @@ rm -rf "$wdir"
 mkdir -p "$wdir"
 worktree_at "$SRC" base
 
-# users CONFIG: the deferred-I/O users a configuration must build.
+# users CONFIG: the deferred-I/O users a configuration must build
+# (base.conf: MATRIX_USERS, or DEFIO_USERS).
 users() {
+	local all=${MATRIX_USERS:-$DEFIO_USERS}
 	case $1 in
-	arm64) echo "$DEFIO_USERS" | grep -vE 'hyperv_fb|vmwgfx|hecubafb' ;;
-	nommu) echo "$DEFIO_USERS" | grep -E 'fb_defio|fbtft|ssd1307fb' ;;
-	*) echo "$DEFIO_USERS" ;;
+	arm64) echo "$all" | grep -vE 'hyperv_fb|vmwgfx|hecubafb' ;;
+	nommu) echo "$all" | grep -E 'fb_defio|fbtft|ssd1307fb' ;;
+	*) echo "$all" ;;
 	esac
 }
 
