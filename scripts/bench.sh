@@ -39,6 +39,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 stop_on_signals
+lock_base
 start=$SECONDS
 
 need_pkgs qemu-system-x86_64 qemu-system-x86 /usr/bin/python3 python3 \

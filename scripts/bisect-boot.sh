@@ -15,6 +15,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 stop_on_signals
+lock_base
 
 [ -d "$LINUX/.git" ] || "$TOP/scripts/fetch.sh"
 TESTS="two_opens_one_closed close_with_dirty_pages unbind_while_mapped"

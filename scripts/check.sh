@@ -66,14 +66,9 @@ fi
 . "$(dirname "$0")/lib.sh"
 stop_on_signals
 
-# One check of a base at a time: a second one (make matrix while make
-# check or another make matrix runs) would check out other revisions in
-# the same working copy under the first one's builds, and write the same
-# results file.
-mkdir -p "$WORK"
-exec {check_lock}>"$WORK/.lock-check"
-flock -n "$check_lock" ||
-	die "another check of base $BASE is running (make check, make matrix or make soak); wait for it to end"
+# One check of a base at a time (and no make mutants or bench of it
+# meanwhile): they share its working copy and its results file.
+lock_base
 
 RES=$WORK/check/results
 # A whole check starts without the runs of earlier ones: the conformance

@@ -371,6 +371,23 @@ one_at_a_time() {
 	flock -o "$lock" "$@"
 }
 
+# lock_base: hold work/BASE/.lock-base for the rest of this process and
+# its children. Whatever steps through revisions in the base's one
+# working copy (lib.sh: SRC) takes it: make check, matrix and soak
+# (check.sh), make mutants, make bench, make bisect-check. A second one
+# on the same base would check out other revisions under the first one's
+# builds (check-patches.sh builds the revision it checked out), so it
+# stops at once, saying why. A child of a holder (check.sh's mutants
+# step) already has it.
+lock_base() {
+	[ "${FBDEFIO_LOCKED_BASE:-}" = "$BASE" ] && return 0
+	mkdir -p "$WORK"
+	exec {base_lock}>"$WORK/.lock-base"
+	flock -n "$base_lock" ||
+		die "another command is working on base $BASE (make check, matrix, soak, mutants, bench or bisect-check); wait for it to end"
+	export FBDEFIO_LOCKED_BASE=$BASE
+}
+
 # need_cmd CMD PACKAGE: install PACKAGE from Debian's archive when CMD is
 # missing, and say so; fail naming the package when that is not possible.
 need_pkgs() {

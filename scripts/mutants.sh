@@ -27,6 +27,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 stop_on_signals
+lock_base
 
 dir=$BASEDIR/mutants
 [ -d "$dir" ] || die "base $BASE has no mutants (bases/$BASE/mutants/*.patch)"
